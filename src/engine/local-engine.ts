@@ -1,0 +1,182 @@
+/**
+ * LocalEngine: the engine in the calling thread. In the browser it runs inside
+ * the engine worker (worker/engine.worker.ts); in Node it can be used directly.
+ *
+ * load():     bytes → GGUF header → tokenizer → weights placed in wasm memory
+ * generate(): tokenize → prefill → (greedy sample → stream text → forward)*
+ */
+import { InvalidArgumentError, LutraError, NotLoadedError } from '../errors.ts';
+import { byteSourceFromBlob, byteSourceFromBuffer, readGGUF, type ByteSource } from '../gguf/reader.ts';
+import { ggmlTypeName } from '../gguf/ggml-types.ts';
+import type { GGUFFile } from '../gguf/types.ts';
+import { fetchBytes } from '../loader/fetch-bytes.ts';
+import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
+import { argmax } from '../sampler/greedy.ts';
+import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
+import { StreamingDetokenizer } from '../tokenizer/stream.ts';
+import { detectFlavor, type SimdFlavor } from '../wasm/flavor.ts';
+import type {
+  Engine, EngineReport, FinishReason, GenerateOptions, GenerationChunk, GenerationResult, LoadOptions, ModelSource,
+} from './types.ts';
+import { yieldToEventLoop } from './yield.ts';
+
+interface Loaded {
+  gguf: GGUFFile;
+  tokenizer: Tokenizer;
+  model: LlamaModel;
+  report: EngineReport;
+}
+
+export class LocalEngine implements Engine {
+  private loaded: Loaded | undefined;
+  private stopRequested = false;
+  private busy = false;
+
+  constructor(private readonly flavor: SimdFlavor = detectFlavor()) {}
+
+  async load(source: ModelSource, options: LoadOptions = {}): Promise<EngineReport> {
+    if (this.busy) throw new InvalidArgumentError('Cannot load a model while a generation is running; stop it first');
+    await this.unload();
+    const onProgress = options.onProgress;
+    const bytes = await this.openSource(source, onProgress);
+    const gguf = await readGGUF(bytes);
+    const tokenizer = createTokenizer(gguf);
+    const model = await loadLlamaModel(gguf, bytes, {
+      flavor: this.flavor,
+      contextLength: options.contextLength,
+      onProgress: onProgress ? (loaded, total) => onProgress({ phase: 'load', loaded, total }) : undefined,
+    });
+    const report = this.makeReport(gguf, model);
+    this.loaded = { gguf, tokenizer, model, report };
+    return report;
+  }
+
+  private async openSource(source: ModelSource, onProgress: LoadOptions['onProgress']): Promise<ByteSource> {
+    if ('url' in source) {
+      const bytes = await fetchBytes(source.url, onProgress ? (loaded, total) => onProgress({ phase: 'download', loaded, total }) : undefined);
+      return byteSourceFromBuffer(bytes);
+    }
+    if ('blob' in source) return byteSourceFromBlob(source.blob);
+    const bytes = source.bytes instanceof Uint8Array ? source.bytes : new Uint8Array(source.bytes);
+    return byteSourceFromBuffer(bytes);
+  }
+
+  private makeReport(gguf: GGUFFile, model: LlamaModel): EngineReport {
+    const tensorTypes: Record<string, number> = {};
+    let parameters = 0;
+    let weightBytes = 0;
+    for (const t of gguf.tensors) {
+      const name = ggmlTypeName(t.type);
+      tensorTypes[name] = (tensorTypes[name] ?? 0) + 1;
+      parameters += t.nElements;
+      weightBytes += t.byteSize;
+    }
+    const name = gguf.metadata.get('general.name');
+    return {
+      architecture: String(gguf.metadata.get('general.architecture')),
+      modelName: typeof name === 'string' ? name : 'unnamed model',
+      parameters,
+      fileBytes: gguf.fileSize,
+      weightBytes,
+      contextLength: model.config.contextLength,
+      vocabSize: model.config.vocabSize,
+      tensorTypes,
+      flavor: this.flavor,
+      threads: 1,
+      threadNote: 'kernels run on this worker alone: the worker pool is not built yet',
+      memoryBytes: model.memoryBytes,
+    };
+  }
+
+  private require(): Loaded {
+    if (!this.loaded) throw new NotLoadedError();
+    return this.loaded;
+  }
+
+  async generate(prompt: string, options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+    const { tokenizer, model } = this.require();
+    if (this.busy) throw new InvalidArgumentError('A generation is already running on this engine');
+    const maxTokens = options.maxTokens ?? 128;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidArgumentError(`maxTokens must be a non-negative integer, got ${maxTokens}`);
+    const stopAtEos = options.stopAtEos ?? true;
+    const promptTokens = tokenizer.encode(prompt, { addSpecial: options.addBos ?? true });
+    if (promptTokens.length === 0) throw new InvalidArgumentError('The prompt is empty and the model adds no BOS token');
+    const contextLength = model.config.contextLength;
+    if (promptTokens.length >= contextLength) {
+      throw new InvalidArgumentError(`The prompt has ${promptTokens.length} tokens; the context holds ${contextLength}`);
+    }
+
+    this.busy = true;
+    this.stopRequested = false;
+    try {
+      const start = performance.now();
+      let logits: Float32Array = model.forward(promptTokens[0], 0);
+      for (let i = 1; i < promptTokens.length; i++) logits = model.forward(promptTokens[i], i);
+      const prefillEnd = performance.now();
+
+      const detok = new StreamingDetokenizer(tokenizer);
+      const generated: number[] = [];
+      let text = '';
+      let finishReason: FinishReason = 'length';
+      let pos = promptTokens.length;
+      let firstTokenAt = prefillEnd;
+      while (generated.length < maxTokens) {
+        const next = argmax(logits);
+        if (generated.length === 0) firstTokenAt = performance.now();
+        if (stopAtEos && tokenizer.isEog(next)) { finishReason = 'eos'; break; }
+        generated.push(next);
+        const piece = detok.push(next);
+        text += piece;
+        if (piece) onChunk?.({ text: piece, tokens: [next] });
+        if (generated.length >= maxTokens) break;
+        if (pos >= contextLength) { finishReason = 'context'; break; }
+        logits = model.forward(next, pos++);
+        await yieldToEventLoop();
+        if (this.stopRequested) { finishReason = 'aborted'; break; }
+      }
+      const tail = detok.flush();
+      if (tail) { text += tail; onChunk?.({ text: tail, tokens: [] }); }
+      const end = performance.now();
+      const decodeSeconds = (end - firstTokenAt) / 1000;
+      return {
+        text,
+        tokens: generated,
+        finishReason,
+        promptTokens: promptTokens.length,
+        completionTokens: generated.length,
+        prefillTokensPerSecond: promptTokens.length / Math.max(1e-9, (prefillEnd - start) / 1000),
+        // The first token comes from the prefill's logits; decode speed counts the forwards after it.
+        decodeTokensPerSecond: generated.length > 1 ? (generated.length - 1) / Math.max(1e-9, decodeSeconds) : 0,
+        timeToFirstTokenMs: firstTokenAt - start,
+      };
+    } catch (error) {
+      if (error instanceof LutraError) throw error;
+      throw new LutraError('INTERNAL', `Generation failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.busy) this.stopRequested = true;
+  }
+
+  async tokenize(text: string, options: { addBos?: boolean } = {}): Promise<number[]> {
+    return this.require().tokenizer.encode(text, { addSpecial: options.addBos ?? false });
+  }
+
+  async detokenize(tokens: number[]): Promise<string> {
+    return this.require().tokenizer.decode(tokens);
+  }
+
+  async report(): Promise<EngineReport> {
+    return this.require().report;
+  }
+
+  async unload(): Promise<void> {
+    if (this.busy) throw new InvalidArgumentError('Cannot unload while a generation is running; stop it first');
+    this.loaded?.model.dispose();
+    this.loaded = undefined;
+  }
+}
+

@@ -1,0 +1,21 @@
+/**
+ * Give the worker's event loop one turn, so that messages queued while a
+ * generation runs (stop(), new callbacks) are handled between tokens.
+ * A MessageChannel round trip costs microseconds; setTimeout(0) is clamped to
+ * 4 ms once nested, which would cap a small model at 250 tokens/s.
+ */
+let channel: MessageChannel | undefined;
+const waiting: Array<() => void> = [];
+
+export function yieldToEventLoop(): Promise<void> {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    // Node: an open port keeps the process alive; let it exit when nothing else runs.
+    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+  }
+  return new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    channel!.port2.postMessage(0);
+  });
+}

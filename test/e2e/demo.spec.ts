@@ -1,0 +1,69 @@
+/**
+ * The demo page end to end, in headless Chromium: the bundled stories260K
+ * model loads in the engine worker and greedy decoding reproduces llama.cpp's
+ * continuation; broken files give a typed error on the page and the page stays
+ * usable.
+ */
+import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { testdata } from '../paths.ts';
+
+const LLAMA_CPP_CONTINUATION = ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw';
+
+async function openDemo(page: Page): Promise<void> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/demo/index.html');
+  await expect(page.getByTestId('model-info')).toContainText('stories260K', { timeout: 60_000 });
+  await expect(page.getByTestId('generate')).toBeEnabled();
+  expect(errors).toEqual([]);
+}
+
+async function generate(page: Page, prompt: string, maxTokens: number): Promise<string> {
+  await page.getByTestId('prompt').fill(prompt);
+  await page.getByTestId('max-tokens').fill(String(maxTokens));
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('output')).toHaveAttribute('data-finished', /.+/, { timeout: 60_000 });
+  return (await page.getByTestId('output').textContent()) ?? '';
+}
+
+test('the bundled model continues "Once upon a time" as llama.cpp does', async ({ page }) => {
+  await openDemo(page);
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  const text = await generate(page, 'Once upon a time', 40);
+  expect(text.startsWith('Once upon a time' + LLAMA_CPP_CONTINUATION)).toBe(true);
+  await expect(page.getByTestId('stats')).toContainText(/decode [\d.]+ tok\/s/);
+  await expect(page.getByTestId('mode')).toContainText(/SIMD/);
+});
+
+test('a truncated file and a non-GGUF file give typed errors, and the page stays usable', async ({ page }) => {
+  await openDemo(page);
+  const model = fs.readFileSync(path.join(testdata, 'models', 'stories260K.gguf'));
+
+  await page.getByTestId('model-file').setInputFiles({ name: 'truncated.gguf', mimeType: 'application/octet-stream', buffer: model.subarray(0, 300_000) });
+  await page.getByTestId('load').click();
+  await expect(page.getByTestId('error')).toBeVisible();
+  await expect(page.getByTestId('error')).toContainText('GGUF_FORMAT');
+
+  await page.getByTestId('model-file').setInputFiles({ name: 'notes.gguf', mimeType: 'text/plain', buffer: Buffer.from('this is not a model at all, just some text') });
+  await page.getByTestId('load').click();
+  await expect(page.getByTestId('error')).toContainText(/not a GGUF file/i);
+
+  // Back to the bundled model: it loads and generates again.
+  await page.locator('input[name="source"][value="bundled"]').check();
+  await page.getByTestId('load').click();
+  await expect(page.getByTestId('model-info')).toContainText('stories260K');
+  await expect(page.getByTestId('error')).toBeHidden();
+  const text = await generate(page, 'Once upon a time', 12);
+  expect(text.startsWith('Once upon a time, there was a little girl')).toBe(true);
+});
+
+test('an unsupported tensor type is named in a typed error', async ({ page }) => {
+  await openDemo(page);
+  const q4 = fs.readFileSync(path.join(testdata, 'models', 'derived', 'stories260K.Q4_0.gguf'));
+  await page.getByTestId('model-file').setInputFiles({ name: 'stories260K.Q4_0.gguf', mimeType: 'application/octet-stream', buffer: q4 });
+  await page.getByTestId('load').click();
+  await expect(page.getByTestId('error')).toContainText('UNSUPPORTED_MODEL');
+  await expect(page.getByTestId('error')).toContainText('Q4_0');
+});
