@@ -97,6 +97,8 @@ class HeaderParser {
   where = 'header';
   private readonly view: DataView;
   private readonly avail: number;
+  /** TextDecoder refuses views of a SharedArrayBuffer in browsers: copy those first. */
+  private readonly shared: boolean;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -104,6 +106,7 @@ class HeaderParser {
   ) {
     this.avail = Math.min(bytes.length, size);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, this.avail);
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
   }
 
   fail(msg: string): never {
@@ -168,7 +171,7 @@ class HeaderParser {
     this.ensure(len);
     const start = this.pos;
     this.pos += len;
-    return decodeUtf8(this.bytes, start, start + len);
+    return decodeUtf8(this.bytes, start, start + len, this.shared);
   }
 
   value(type: number, depth: number): GGUFValue {
@@ -297,7 +300,7 @@ function bigEndianHostArray(type: number, count: number, dv: DataView): GGUFArra
  * Decode UTF-8 bytes [start, end). Short pure-ASCII strings (most vocab
  * tokens) skip TextDecoder's per-call overhead.
  */
-function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+function decodeUtf8(bytes: Uint8Array, start: number, end: number, shared: boolean): string {
   if (end - start <= 24) {
     let ascii = true;
     for (let i = start; i < end; i++) {
@@ -308,7 +311,7 @@ function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
       return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
     }
   }
-  return utf8.decode(bytes.subarray(start, end));
+  return utf8.decode(shared ? bytes.slice(start, end) : bytes.subarray(start, end));
 }
 
 /**
@@ -566,7 +569,7 @@ export function byteSourceFromBlob(blob: Blob): ByteSource {
   };
 }
 
-/** Throws a RangeError-free GGUFFormatError when [offset, offset+length) is outside [0, size). */
+/** Throws GGUFFormatError when [offset, offset + length) is not inside [0, size). */
 export function checkRange(offset: number, length: number, size: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw new GGUFFormatError(`read of ${length} bytes at offset ${offset} is outside the file (${size} bytes)`);

@@ -28,17 +28,17 @@ export class ByteWriter {
     return at;
   }
 
-  u8(v: number): this { this.dv.setUint8(this.grow(1), v); return this; }
-  i8(v: number): this { this.dv.setInt8(this.grow(1), v); return this; }
-  u16(v: number): this { this.dv.setUint16(this.grow(2), v, true); return this; }
-  i16(v: number): this { this.dv.setInt16(this.grow(2), v, true); return this; }
-  u32(v: number): this { this.dv.setUint32(this.grow(4), v, true); return this; }
-  i32(v: number): this { this.dv.setInt32(this.grow(4), v, true); return this; }
-  f32(v: number): this { this.dv.setFloat32(this.grow(4), v, true); return this; }
-  f64(v: number): this { this.dv.setFloat64(this.grow(8), v, true); return this; }
-  u64(v: number | bigint): this { this.dv.setBigUint64(this.grow(8), BigInt(v), true); return this; }
-  i64(v: number | bigint): this { this.dv.setBigInt64(this.grow(8), BigInt(v), true); return this; }
-  bytes(b: Uint8Array): this { this.buf.set(b, this.grow(b.length)); return this; }
+  u8(v: number): this { const at = this.grow(1); this.dv.setUint8(at, v); return this; }
+  i8(v: number): this { const at = this.grow(1); this.dv.setInt8(at, v); return this; }
+  u16(v: number): this { const at = this.grow(2); this.dv.setUint16(at, v, true); return this; }
+  i16(v: number): this { const at = this.grow(2); this.dv.setInt16(at, v, true); return this; }
+  u32(v: number): this { const at = this.grow(4); this.dv.setUint32(at, v, true); return this; }
+  i32(v: number): this { const at = this.grow(4); this.dv.setInt32(at, v, true); return this; }
+  f32(v: number): this { const at = this.grow(4); this.dv.setFloat32(at, v, true); return this; }
+  f64(v: number): this { const at = this.grow(8); this.dv.setFloat64(at, v, true); return this; }
+  u64(v: number | bigint): this { const at = this.grow(8); this.dv.setBigUint64(at, BigInt(v), true); return this; }
+  i64(v: number | bigint): this { const at = this.grow(8); this.dv.setBigInt64(at, BigInt(v), true); return this; }
+  bytes(b: Uint8Array): this { const at = this.grow(b.length); this.buf.set(b, at); return this; }
   /** u64 length + bytes; a Uint8Array is written raw (for invalid UTF-8). */
   str(s: string | Uint8Array): this {
     const b = typeof s === 'string' ? enc.encode(s) : s;
@@ -134,7 +134,15 @@ export function buildGGUF(spec: WFile): { bytes: Uint8Array; headerEnd: number; 
     w.u32(e.type);
     writeValue(w, e.type, e.value);
   }
-  const sizes = tensors.map((t) => t.data?.length ?? tensorByteSize(t.type, product(t.dims)));
+  // Invalid tensors (unknown type, bad shape) are written with 0 bytes of data.
+  const sizes = tensors.map((t) => {
+    if (t.data) return t.data.length;
+    try {
+      return tensorByteSize(t.type, product(t.dims));
+    } catch {
+      return 0;
+    }
+  });
   const offsets: number[] = [];
   let next = 0;
   for (let i = 0; i < tensors.length; i++) {
@@ -160,4 +168,59 @@ export function buildGGUF(spec: WFile): { bytes: Uint8Array; headerEnd: number; 
   }
   if (spec.trailer) w.bytes(spec.trailer);
   return { bytes: w.toBytes(), headerEnd, dataOffset, offsets };
+}
+
+/** A file holding every value type, edge values, and nested arrays. */
+export function everyTypeKV(): WKV[] {
+  const T = GGUFValueType;
+  return [
+    { key: 'general.architecture', type: T.STRING, value: 'llama' },
+    { key: 'u8', type: T.UINT8, value: 255 },
+    { key: 'i8', type: T.INT8, value: -128 },
+    { key: 'u16', type: T.UINT16, value: 65535 },
+    { key: 'i16', type: T.INT16, value: -32768 },
+    { key: 'u32', type: T.UINT32, value: 0xffffffff },
+    { key: 'i32', type: T.INT32, value: -0x80000000 },
+    { key: 'f32', type: T.FLOAT32, value: 1.5 },
+    { key: 'f32.nan', type: T.FLOAT32, value: NaN },
+    { key: 'f32.neg0', type: T.FLOAT32, value: -0 },
+    { key: 'f32.inf', type: T.FLOAT32, value: -Infinity },
+    { key: 'bool.t', type: T.BOOL, value: true },
+    { key: 'bool.f', type: T.BOOL, value: false },
+    { key: 'str', type: T.STRING, value: 'héllo ▁wörld 🦦' },
+    { key: 'str.empty', type: T.STRING, value: '' },
+    { key: 'str.bom', type: T.STRING, value: '\uFEFF' },
+    { key: 'str.nul', type: T.STRING, value: 'a\u0000b' },
+    { key: 'str.long', type: T.STRING, value: 'x'.repeat(1000) + 'é' },
+    { key: 'u64', type: T.UINT64, value: 0xffff_ffff_ffff_ffffn },
+    { key: 'i64', type: T.INT64, value: -0x8000_0000_0000_0000n },
+    { key: 'f64', type: T.FLOAT64, value: Math.PI },
+    { key: 'arr.u8', type: T.ARRAY, value: { elemType: T.UINT8, items: [0, 1, 255] } },
+    { key: 'arr.i8', type: T.ARRAY, value: { elemType: T.INT8, items: [-1, 127] } },
+    { key: 'arr.u16', type: T.ARRAY, value: { elemType: T.UINT16, items: [1, 65535] } },
+    { key: 'arr.i16', type: T.ARRAY, value: { elemType: T.INT16, items: [-2, 3] } },
+    { key: 'arr.u32', type: T.ARRAY, value: { elemType: T.UINT32, items: [7, 0xffffffff, 9] } },
+    { key: 'arr.i32', type: T.ARRAY, value: { elemType: T.INT32, items: [-5, 6] } },
+    { key: 'arr.f32', type: T.ARRAY, value: { elemType: T.FLOAT32, items: [0.25, -1e30, 3] } },
+    { key: 'arr.bool', type: T.ARRAY, value: { elemType: T.BOOL, items: [true, false, true] } },
+    { key: 'arr.str', type: T.ARRAY, value: { elemType: T.STRING, items: ['a', '', '<0x0A>', '日本語', '\uFEFFx'] } },
+    { key: 'arr.u64', type: T.ARRAY, value: { elemType: T.UINT64, items: [1n, 0xffff_ffff_ffff_ffffn] } },
+    { key: 'arr.i64', type: T.ARRAY, value: { elemType: T.INT64, items: [-1n, 2n] } },
+    { key: 'arr.f64', type: T.ARRAY, value: { elemType: T.FLOAT64, items: [1e300, -0.5] } },
+    { key: 'arr.empty.str', type: T.ARRAY, value: { elemType: T.STRING, items: [] } },
+    { key: 'arr.empty.f32', type: T.ARRAY, value: { elemType: T.FLOAT32, items: [] } },
+    {
+      key: 'arr.nested',
+      type: T.ARRAY,
+      value: {
+        elemType: T.ARRAY,
+        items: [
+          { elemType: T.INT32, items: [1, 2] },
+          { elemType: T.STRING, items: ['x', 'y'] },
+          { elemType: T.ARRAY, items: [{ elemType: T.BOOL, items: [false] }, { elemType: T.UINT8, items: [] }] },
+          { elemType: T.FLOAT64, items: [] },
+        ],
+      },
+    },
+  ];
 }
