@@ -1,0 +1,614 @@
+/**
+ * SentencePiece-style tokenizer (GGUF `tokenizer.ggml.model = "llama"`), written to give
+ * the same ids as llama.cpp's SPM tokenizer (src/llama-vocab.cpp):
+ *
+ * 1. Special-token partition: control / user-defined / unknown token texts are split out
+ *    of the input, longest text first. Control and unknown tokens only when `parseSpecial`;
+ *    user-defined tokens always (as llama.cpp and HF tokenizers do).
+ * 2. Each remaining text fragment gets a leading space when `addSpacePrefix` and it is the
+ *    first fragment or follows a special token; every " " becomes "▁".
+ * 3. The fragment is split into Unicode characters, and adjacent symbols are merged
+ *    greedily: always the pair whose concatenation is a vocab token with the highest score,
+ *    ties going to the leftmost pair (a binary heap over a linked list of symbols, as in
+ *    llama.cpp).
+ * 4. A final symbol that is not a token becomes its UTF-8 bytes as `<0xXX>` byte tokens.
+ *    Where the vocab has no byte tokens (llama.cpp aborts there), the symbol becomes one
+ *    unknown token.
+ * 5. BOS / EOS are added around everything when `addSpecial` and the vocab asks for them.
+ *
+ * Decoding follows llama.cpp's `llama_detokenize(remove_special, unparse_special)`:
+ * "▁" → " ", `<0xXX>` → that byte, control and unknown tokens render as "" unless
+ * `skipSpecial: false`, and when the vocab adds a space prefix, one leading space is
+ * removed from the first token's piece, unless the sequence starts with BOS (llama.cpp
+ * keeps the space after a BOS; with `removeSpecial` it drops the BOS and still keeps it).
+ */
+import { InvalidArgumentError } from '../errors.ts';
+import { TokenType, type Vocab } from './vocab.ts';
+
+export interface EncodeOptions {
+  /** Add BOS / EOS as the vocab asks (tokenizer.ggml.add_bos_token / add_eos_token). Default true. */
+  addSpecial?: boolean;
+  /** Recognise control-token texts such as "<s>" in the input. Default false. */
+  parseSpecial?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Render control and unknown tokens as "" (default true); false renders their text. */
+  skipSpecial?: boolean;
+  /** Drop a leading BOS / trailing EOS when the vocab adds them (llama.cpp's remove_special). Default false. */
+  removeSpecial?: boolean;
+}
+
+export interface TokenBytesOptions {
+  /** Give control and unknown tokens their text instead of nothing. Default false. */
+  special?: boolean;
+}
+
+const SPACE_MARK = '\u2581';
+const EMPTY = new Uint8Array(0);
+const SEGMENT_CACHE_LIMIT = 1 << 16;
+const utf8Encoder = new TextEncoder();
+
+/** C isspace() over the characters that matter here. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+/** Lone surrogates become U+FFFD, as UTF-8 encoding of the string would make them. */
+function wellFormed(s: string): string {
+  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  if (f ? f.call(s) : !/[\uD800-\uDFFF]/.test(s)) return s;
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** Open-addressing hash map from a pair of non-negative int32 keys to an int32 value. */
+class PairTable {
+  private keyA = new Int32Array(0);
+  private keyB = new Int32Array(0);
+  private val = new Int32Array(0);
+  private shift = 32;
+  size = 0;
+
+  /** The value for (a, b), or `missing`. */
+  get(a: number, b: number, missing: number): number {
+    const ka = this.keyA;
+    if (ka.length === 0) return missing;
+    const mask = ka.length - 1;
+    let h = Math.imul(Math.imul(a, 0x9e3779b1) ^ b, 0x85ebca6b) >>> this.shift;
+    for (;;) {
+      const x = ka[h];
+      if (x === -1) return missing;
+      if (x === a && this.keyB[h] === b) return this.val[h];
+      h = (h + 1) & mask;
+    }
+  }
+
+  set(a: number, b: number, v: number): void {
+    if ((this.size + 1) * 2 > this.keyA.length) this.grow();
+    const ka = this.keyA;
+    const mask = ka.length - 1;
+    let h = Math.imul(Math.imul(a, 0x9e3779b1) ^ b, 0x85ebca6b) >>> this.shift;
+    for (;;) {
+      const x = ka[h];
+      if (x === -1) break;
+      if (x === a && this.keyB[h] === b) { this.val[h] = v; return; }
+      h = (h + 1) & mask;
+    }
+    ka[h] = a;
+    this.keyB[h] = b;
+    this.val[h] = v;
+    this.size++;
+  }
+
+  private grow(): void {
+    const oldA = this.keyA, oldB = this.keyB, oldV = this.val;
+    const cap = Math.max(1 << 10, oldA.length * 2);
+    this.keyA = new Int32Array(cap).fill(-1);
+    this.keyB = new Int32Array(cap);
+    this.val = new Int32Array(cap);
+    this.shift = 32 - (31 - Math.clz32(cap));
+    this.size = 0;
+    for (let i = 0; i < oldA.length; i++) if (oldA[i] !== -1) this.set(oldA[i], oldB[i], oldV[i]);
+  }
+}
+
+/** A text fragment [start, end) of the input, or a special token (tok >= 0). */
+interface Fragment { tok: number; start: number; end: number }
+
+export class SpmTokenizer {
+  readonly vocab: Vocab;
+  private readonly nVocab: number;
+  private readonly idOf = new Map<string, number>();
+  private readonly maxTokenLen: number;
+  /** Byte-fallback token per byte value, -1 where the vocab has none. */
+  private readonly byteIds = new Int32Array(256).fill(-1);
+  private readonly hasAllByteTokens: boolean;
+  /** Control / user-defined / unknown tokens, longest UTF-8 text first. */
+  private readonly specialTokens: number[];
+  private readonly pieces: (Uint8Array | undefined)[];
+
+  // Symbol ids: a token id, or (for a character that is not a token) nVocab + index into extraTexts.
+  private bmpSym = new Int32Array(0x10000).fill(-1);
+  private astralSym = new Map<number, number>();
+  private extraTexts: string[] = [];
+
+  // Memo of pair merges: (left symbol, right symbol) → token id of the concatenation, or -1.
+  private memo = new PairTable();
+  /**
+   * Code-point pairs (c1, c2) that occur next to each other inside some token, built on
+   * first use. Where two neighbouring characters of the input are no such pair, no token
+   * can ever cover both, so the text is cut there and each piece is merged on its own:
+   * the result is the same as one merge over the whole fragment, but every heap stays small.
+   */
+  private joinable: PairTable | undefined;
+  /** Ids of recently seen segments (a segment's ids depend on its text only). */
+  private segmentCache = new Map<string, number[]>();
+
+  // Per-fragment scratch, grown as needed.
+  private symStart = new Int32Array(0);
+  private symLen = new Int32Array(0);
+  private symPrev = new Int32Array(0);
+  private symNext = new Int32Array(0);
+  private symId = new Int32Array(0);
+  private heapScore = new Float64Array(0);
+  private heapLeft = new Int32Array(0);
+  private heapRight = new Int32Array(0);
+  private heapSize = new Int32Array(0);
+  private heapTok = new Int32Array(0);
+  private heapN = 0;
+
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(vocab: Vocab) {
+    this.vocab = vocab;
+    const { tokens, types } = vocab;
+    this.nVocab = tokens.length;
+    let maxLen = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (!this.idOf.has(t)) this.idOf.set(t, i);
+      if (t.length > maxLen) maxLen = t.length;
+    }
+    this.maxTokenLen = maxLen;
+
+    const hex = '0123456789ABCDEF';
+    let all = true;
+    for (let b = 0; b < 256; b++) {
+      let id = this.idOf.get(`<0x${hex[b >> 4]}${hex[b & 15]}>`);
+      // llama.cpp falls back to a token that is the byte itself (only possible for ASCII here).
+      if (id === undefined && b < 0x80) id = this.idOf.get(String.fromCharCode(b));
+      if (id === undefined) all = false;
+      else this.byteIds[b] = id;
+    }
+    this.hasAllByteTokens = all;
+
+    const special: number[] = [];
+    const byteLen = new Map<number, number>();
+    for (let i = 0; i < tokens.length; i++) {
+      const t = types[i];
+      if (t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN) {
+        special.push(i);
+        byteLen.set(i, utf8Length(tokens[i]));
+      }
+    }
+    special.sort((a, b) => byteLen.get(b)! - byteLen.get(a)! || a - b);
+    this.specialTokens = special;
+    this.pieces = new Array(tokens.length);
+  }
+
+  get bosId(): number { return this.vocab.bosId; }
+  get eosId(): number { return this.vocab.eosId; }
+  /** True when `id` ends generation (EOS, EOT, ...). */
+  isEog(id: number): boolean { return this.vocab.eogIds.has(id); }
+  /** True when the vocab has a byte token for every byte value, so no input needs the unknown token. */
+  get hasByteFallback(): boolean { return this.hasAllByteTokens; }
+
+  // ---------------------------------------------------------------- encoding
+
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const addSpecial = opts.addSpecial ?? true;
+    const parseSpecial = opts.parseSpecial ?? false;
+    const v = this.vocab;
+    const out: number[] = [];
+    if (typeof text !== 'string') throw new InvalidArgumentError('encode() expects a string');
+    text = wellFormed(text);
+    if (this.extraTexts.length > 1 << 20 || this.memo.size > 1 << 22) this.resetCaches();
+
+    if (addSpecial && v.addBos && v.bosId >= 0) out.push(v.bosId);
+
+    const frags = text.length > 0 ? this.partition(text, parseSpecial) : [];
+    let prevSpecial = true;
+    for (const f of frags) {
+      if (f.tok >= 0) {
+        out.push(f.tok);
+        prevSpecial = true;
+        continue;
+      }
+      let s = text.slice(f.start, f.end);
+      if (v.addSpacePrefix && prevSpecial) s = ' ' + s;
+      this.encodeFragment(s.replaceAll(' ', SPACE_MARK), out);
+      prevSpecial = false;
+    }
+
+    if (addSpecial && v.addEos && v.eosId >= 0) out.push(v.eosId);
+    return out;
+  }
+
+  /** Splits special-token texts out of `text` exactly as llama.cpp's tokenizer_st_partition. */
+  private partition(text: string, parseSpecial: boolean): Fragment[] {
+    let frags: Fragment[] = [{ tok: -1, start: 0, end: text.length }];
+    const { tokens, types, lstripIds, rstripIds } = this.vocab;
+    for (const id of this.specialTokens) {
+      const t = types[id];
+      if (!parseSpecial && (t === TokenType.CONTROL || t === TokenType.UNKNOWN)) continue;
+      const st = tokens[id];
+      let next = text.indexOf(st);
+      if (next < 0) continue;
+      const lstrip = lstripIds.has(id);
+      const rstrip = rstripIds.has(id);
+      const L = st.length;
+      const out: Fragment[] = [];
+      for (const f of frags) {
+        if (f.tok >= 0) { out.push(f); continue; }
+        let s = f.start;
+        const e = f.end;
+        for (;;) {
+          // First occurrence at or after s (occurrences are found left to right, so the cached one stays valid).
+          if (next >= 0 && next < s) next = text.indexOf(st, s);
+          if (next < 0 || next + L > e) {
+            if (e > s) out.push({ tok: -1, start: s, end: e });
+            break;
+          }
+          const m = next;
+          if (m > s) {
+            let ll = m - s;
+            if (lstrip) while (ll > 0 && isSpace(text.charCodeAt(s + ll - 1))) ll--;
+            if (ll > 0) out.push({ tok: -1, start: s, end: s + ll });
+          }
+          out.push({ tok: id, start: 0, end: 0 });
+          if (m + L >= e) break;
+          let rs = m + L;
+          if (rstrip) while (rs < e && isSpace(text.charCodeAt(rs))) rs++;
+          s = rs;
+          if (s >= e) break;
+        }
+      }
+      frags = out;
+    }
+    return frags;
+  }
+
+  private resetCaches(): void {
+    this.bmpSym.fill(-1);
+    this.astralSym.clear();
+    this.extraTexts = [];
+    this.memo = new PairTable();
+    this.segmentCache.clear();
+  }
+
+  /** Symbol id of one code point (its token id, or a private id for a character that is not a token). */
+  private charSym(cp: number, s: string, start: number, len: number): number {
+    if (cp < 0x10000) {
+      const id = this.bmpSym[cp];
+      if (id >= 0) return id;
+    } else {
+      const id = this.astralSym.get(cp);
+      if (id !== undefined) return id;
+    }
+    const text = s.substr(start, len);
+    let id = this.idOf.get(text);
+    if (id === undefined) {
+      id = this.nVocab + this.extraTexts.length;
+      this.extraTexts.push(text);
+    }
+    if (cp < 0x10000) this.bmpSym[cp] = id;
+    else this.astralSym.set(cp, id);
+    return id;
+  }
+
+  private symText(id: number): string {
+    return id < this.nVocab ? this.vocab.tokens[id] : this.extraTexts[id - this.nVocab];
+  }
+
+  /** Token id of the concatenation of two symbols, or -1 (memoised). */
+  private pairToken(a: number, b: number): number {
+    let v = this.memo.get(a, b, -2);
+    if (v === -2) {
+      const id = this.idOf.get(this.symText(a) + this.symText(b));
+      v = id === undefined ? -1 : id;
+      this.memo.set(a, b, v);
+    }
+    return v;
+  }
+
+  private buildJoinable(): PairTable {
+    const table = new PairTable();
+    for (const t of this.vocab.tokens) {
+      let prev = -1;
+      for (let i = 0; i < t.length; i++) {
+        const cp = t.codePointAt(i)!;
+        if (cp > 0xffff) i++;
+        if (prev >= 0) table.set(prev, cp, 1);
+        prev = cp;
+      }
+    }
+    return table;
+  }
+
+  private ensureSymbols(n: number): void {
+    if (this.symStart.length >= n) return;
+    const cap = Math.max(n, this.symStart.length * 2, 256);
+    this.symStart = new Int32Array(cap);
+    this.symLen = new Int32Array(cap);
+    this.symPrev = new Int32Array(cap);
+    this.symNext = new Int32Array(cap);
+    this.symId = new Int32Array(cap);
+  }
+
+  private growHeap(): void {
+    const cap = Math.max(256, this.heapLeft.length * 2);
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.heapScore = grow(this.heapScore, (n) => new Float64Array(n));
+    this.heapLeft = grow(this.heapLeft, (n) => new Int32Array(n));
+    this.heapRight = grow(this.heapRight, (n) => new Int32Array(n));
+    this.heapSize = grow(this.heapSize, (n) => new Int32Array(n));
+    this.heapTok = grow(this.heapTok, (n) => new Int32Array(n));
+  }
+
+  /** Queues the merge of symbols l and r if their concatenation is a token. */
+  private tryAddBigram(l: number, r: number): void {
+    if (l < 0 || r < 0) return;
+    const size = this.symLen[l] + this.symLen[r];
+    if (size > this.maxTokenLen) return;
+    const tok = this.pairToken(this.symId[l], this.symId[r]);
+    if (tok < 0) return;
+    const score = this.vocab.scores[tok];
+    // Max-heap on (score, then smaller left index); sift the new entry up.
+    if (this.heapN >= this.heapLeft.length) this.growHeap();
+    const hs = this.heapScore, hl = this.heapLeft;
+    let i = this.heapN++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const ps = hs[p];
+      if (ps > score || (ps === score && hl[p] < l)) break;
+      hs[i] = ps;
+      hl[i] = hl[p];
+      this.heapRight[i] = this.heapRight[p];
+      this.heapSize[i] = this.heapSize[p];
+      this.heapTok[i] = this.heapTok[p];
+      i = p;
+    }
+    hs[i] = score;
+    hl[i] = l;
+    this.heapRight[i] = r;
+    this.heapSize[i] = size;
+    this.heapTok[i] = tok;
+  }
+
+  /** Removes the top heap entry (the caller has read it). */
+  private heapPop(): void {
+    const n = --this.heapN;
+    if (n === 0) return;
+    const hs = this.heapScore, hl = this.heapLeft, hr = this.heapRight, hz = this.heapSize, ht = this.heapTok;
+    const score = hs[n], l = hl[n], r = hr[n], z = hz[n], t = ht[n];
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      const c2 = c + 1;
+      if (c2 < n && (hs[c2] > hs[c] || (hs[c2] === hs[c] && hl[c2] < hl[c]))) c = c2;
+      if (score > hs[c] || (score === hs[c] && l < hl[c])) break;
+      hs[i] = hs[c]; hl[i] = hl[c]; hr[i] = hr[c]; hz[i] = hz[c]; ht[i] = ht[c];
+      i = c;
+    }
+    hs[i] = score; hl[i] = l; hr[i] = r; hz[i] = z; ht[i] = t;
+  }
+
+  /** SPM merge of one escaped fragment ("▁" for spaces), appending ids to `out`. */
+  private encodeFragment(s: string, out: number[]): void {
+    const len = s.length;
+    if (len === 0) return;
+    const joinable = (this.joinable ??= this.buildJoinable());
+    const cache = this.segmentCache;
+    // Cut the fragment where no token can join the neighbouring characters; merge each piece.
+    let segStart = 0;
+    let prevCp = -1;
+    for (let i = 0; i < len; ) {
+      let cp = s.charCodeAt(i);
+      let w = 1;
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < len) {
+        const lo = s.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) { cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000; w = 2; }
+      }
+      if (prevCp >= 0 && joinable.get(prevCp, cp, 0) !== 1) {
+        this.encodeSegment(s, segStart, i, cache, out);
+        segStart = i;
+      }
+      prevCp = cp;
+      i += w;
+    }
+    this.encodeSegment(s, segStart, len, cache, out);
+  }
+
+  /** Encodes s[from, to), a run of characters with no cut inside, through the segment cache. */
+  private encodeSegment(s: string, from: number, to: number, cache: Map<string, number[]>, out: number[]): void {
+    const cacheable = to - from <= 64;
+    let key = '';
+    if (cacheable) {
+      key = s.slice(from, to);
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        for (let k = 0; k < hit.length; k++) out.push(hit[k]);
+        return;
+      }
+    }
+    const n0 = out.length;
+    this.ensureSymbols(to - from);
+    const start = this.symStart, slen = this.symLen, sid = this.symId;
+    let n = 0;
+    for (let i = from; i < to; ) {
+      let cp = s.charCodeAt(i);
+      let w = 1;
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < to) {
+        const lo = s.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) { cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000; w = 2; }
+      }
+      start[n] = i;
+      slen[n] = w;
+      sid[n] = this.charSym(cp, s, i, w);
+      n++;
+      i += w;
+    }
+    this.mergeSegment(0, n);
+    for (let k = 0; k !== -1; k = this.symNext[k]) this.emitSymbol(s, k, out);
+    if (cacheable) {
+      if (cache.size >= SEGMENT_CACHE_LIMIT) cache.clear();
+      cache.set(key, out.slice(n0));
+    }
+  }
+
+  /** llama.cpp's merge loop over symbols [a, b): repeatedly merge the best-scoring adjacent pair that forms a token. */
+  private mergeSegment(a: number, b: number): void {
+    const slen = this.symLen, prev = this.symPrev, next = this.symNext, sid = this.symId;
+    for (let i = a; i < b; i++) {
+      prev[i] = i - 1;
+      next[i] = i + 1;
+    }
+    prev[a] = -1;
+    next[b - 1] = -1;
+    if (b - a < 2) return;
+
+    this.heapN = 0;
+    for (let i = a + 1; i < b; i++) this.tryAddBigram(i - 1, i);
+
+    while (this.heapN > 0) {
+      const l = this.heapLeft[0], r = this.heapRight[0], size = this.heapSize[0], tok = this.heapTok[0];
+      this.heapPop();
+      if (slen[l] === 0 || slen[r] === 0 || slen[l] + slen[r] !== size) continue;
+      slen[l] = size;
+      slen[r] = 0;
+      sid[l] = tok;
+      const nr = next[r];
+      next[l] = nr;
+      if (nr >= 0) prev[nr] = l;
+      this.tryAddBigram(prev[l], l);
+      this.tryAddBigram(l, nr);
+    }
+  }
+
+  /** Appends the id(s) for final symbol k. */
+  private emitSymbol(s: string, k: number, out: number[]): void {
+    const id = this.symId[k];
+    if (id < this.nVocab) {
+      out.push(id);
+      return;
+    }
+    // A character that is no token: its UTF-8 bytes as byte tokens, else one unknown token.
+    const bytes = utf8Encoder.encode(s.substr(this.symStart[k], this.symLen[k]));
+    let ok = true;
+    for (let j = 0; j < bytes.length; j++) if (this.byteIds[bytes[j]] < 0) { ok = false; break; }
+    if (ok) for (let j = 0; j < bytes.length; j++) out.push(this.byteIds[bytes[j]]);
+    else if (this.vocab.unkId >= 0) out.push(this.vocab.unkId);
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.nVocab) {
+      throw new InvalidArgumentError(`token id ${id} is out of range (vocab size ${this.nVocab})`);
+    }
+  }
+
+  /** The bytes of a token's piece with special = true (shared cache; never handed out). */
+  private piece(id: number): Uint8Array {
+    let p = this.pieces[id];
+    if (p === undefined) {
+      const text = this.vocab.tokens[id];
+      switch (this.vocab.types[id]) {
+        case TokenType.CONTROL:
+        case TokenType.UNKNOWN:
+        case TokenType.USER_DEFINED:
+          p = utf8Encoder.encode(text);
+          break;
+        case TokenType.NORMAL:
+          p = utf8Encoder.encode(text.replaceAll(SPACE_MARK, ' '));
+          break;
+        case TokenType.BYTE: {
+          // llama.cpp: strtol over the two characters after "<0x".
+          const m = /^[0-9a-fA-F]{1,2}/.exec(text.substr(3, 2));
+          p = Uint8Array.of(m ? parseInt(m[0], 16) : 0);
+          break;
+        }
+        default:
+          p = EMPTY; // unused / undefined tokens render as nothing
+      }
+      this.pieces[id] = p;
+    }
+    return p;
+  }
+
+  private pieceFor(id: number, special: boolean): Uint8Array {
+    if (!special) {
+      const t = this.vocab.types[id];
+      if (t === TokenType.CONTROL || t === TokenType.UNKNOWN) return EMPTY;
+    }
+    return this.piece(id);
+  }
+
+  /** The bytes one token contributes to the output (a fresh copy). */
+  tokenBytes(id: number, opts: TokenBytesOptions = {}): Uint8Array {
+    this.checkId(id);
+    return this.pieceFor(id, opts.special ?? false).slice();
+  }
+
+  /** Token ids to bytes, with llama.cpp's detokenize rules (see the file comment). */
+  decodeBytes(ids: ArrayLike<number>, opts: DecodeOptions = {}): Uint8Array {
+    const special = !(opts.skipSpecial ?? true);
+    const v = this.vocab;
+    let begin = 0;
+    let end = ids.length;
+    let removeSpace = v.addSpacePrefix;
+    if (opts.removeSpecial && v.addBos && end > 0 && ids[0] === v.bosId) {
+      removeSpace = false;
+      begin = 1;
+    }
+    if (opts.removeSpecial && v.addEos && end > begin && ids[end - 1] === v.eosId) end--;
+
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let i = begin; i < end; i++) {
+      const id = ids[i];
+      this.checkId(id);
+      let p = this.pieceFor(id, special);
+      if (removeSpace && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
+      removeSpace = false;
+      parts.push(p);
+      total += p.length;
+    }
+    const bytes = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) { bytes.set(p, o); o += p.length; }
+    return bytes;
+  }
+
+  /** Token ids to text; bytes that are not valid UTF-8 become U+FFFD. */
+  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+    return this.decoder.decode(this.decodeBytes(ids, opts));
+  }
+}
