@@ -173,13 +173,13 @@ export function createVocab(init: VocabInit): Vocab {
   // First id per text (llama.cpp refuses duplicate texts; we keep the first).
   const idOf = new Map<string, number>();
   for (let i = 0; i < n; i++) if (!idOf.has(tokens[i])) idOf.set(tokens[i], i);
+  // llama.cpp takes whichever candidate its hash map yields first; we take the first text in list order.
   const findFirst = (texts: string[]): number => {
-    let best = NULL_ID;
     for (const t of texts) {
       const id = idOf.get(t);
-      if (id !== undefined && (best < 0 || id < best)) best = id;
+      if (id !== undefined) return id;
     }
-    return best;
+    return NULL_ID;
   };
   const forceControl = (id: number) => { if (id >= 0) types[id] = TokenType.CONTROL; };
 
