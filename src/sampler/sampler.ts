@@ -1,0 +1,609 @@
+/**
+ * The token sampler: logits in, one token id out.
+ *
+ * Stages, in llama.cpp's default order (common/sampling):
+ *
+ *   logit bias → penalties → top-k → typical-p → top-p → min-p → temperature → draw
+ *
+ * `temperature <= 0` is greedy: argmax after logit bias and penalties (the
+ * truncation stages never remove the most likely token, except typical-p,
+ * which greedy skips).
+ *
+ * No copy of the vocabulary. `sample()` reads the logits array it is given
+ * (in the engine, a Float32Array view into wasm memory). Bias and penalties
+ * touch at most `|logitBias| + penaltyLastN` tokens: their adjusted values are
+ * written into the array for the duration of the call and the original values
+ * restored before it returns, so the array is bit-for-bit unchanged after.
+ * Candidates are token ids in preallocated Int32Array scratch (allocated once,
+ * lazily, per sampler); nothing vocabulary-sized is allocated per token.
+ *
+ * Cost per token, V = vocabulary size, N = penaltyLastN, B = |logitBias|:
+ *  - bias + penalties: O(B + N).
+ *  - greedy: one pass over V.
+ *  - top-k: one pass over V with a bounded min-heap of size k; a heap insert
+ *    (O(log k)) happens only when a logit beats the current k-th best, about
+ *    k·ln(V/k) times for logits in random order; then O(k log k) to order them.
+ *  - typical-p / top-p over n candidates that are not already sorted (no
+ *    top-k): one pass computing probabilities and a probability-mass histogram
+ *    over the sort key (1024 buckets), which locates the cut to one bucket;
+ *    only the candidates up to that bucket (plus one bucket of margin) are
+ *    gathered and sorted. When min-p follows top-p, candidates under the min-p
+ *    threshold are never gathered. O(n + m log m), m = gathered ≪ n in practice.
+ *    Over an already sorted list (after top-k) top-p is a single O(k) walk.
+ *  - min-p: O(n) threshold on the logits (no sort).
+ *  - temperature + draw: O(n) exps over the surviving candidates.
+ * So with top-k on, the vocabulary is read once (plus once more for the heap
+ * fill); without it, a few linear passes, and never a full sort.
+ *
+ * Ties are broken by the lower token id everywhere (llama.cpp leaves them to
+ * std::partial_sort). Logits must not be NaN; -Infinity is allowed (a banned
+ * token), but if every token is -Infinity, sample() throws.
+ */
+import { InvalidArgumentError } from '../errors.ts';
+import { argmax } from './greedy.ts';
+import { resolveSamplerOptions, type ResolvedSamplerOptions, type SamplerOptions } from './options.ts';
+import { Xoshiro128, randomSeed } from './prng.ts';
+
+/** Lists this short are sorted outright; longer ones go through the histogram first. */
+const SORT_DIRECTLY = 1024;
+/** Buckets of the probability-mass histogram. */
+const BUCKETS = 1024;
+
+/** The final candidate set and its probabilities (after temperature), for inspection and logprobs. */
+export interface SamplerDistribution {
+  /** Token ids, in the order the sampler keeps them (by descending probability when a sorting stage ran). */
+  ids: Int32Array;
+  /** Probability of `ids[i]`; sums to 1. */
+  probs: Float64Array;
+}
+
+export class Sampler {
+  readonly vocabSize: number;
+  readonly options: Readonly<ResolvedSamplerOptions>;
+
+  private readonly rng: Xoshiro128;
+  private readonly fixedSeed: number | undefined;
+  private currentSeed: number;
+
+  // penalties: ring buffer of the last N accepted tokens and their counts
+  private readonly penaltiesOn: boolean;
+  private readonly history: Int32Array;
+  private historyLen = 0;
+  private historyPos = 0;
+  private counts: Int32Array | undefined;
+  private stamp: Uint32Array | undefined;
+  private stampGen = 0;
+
+  // original logits of the tokens bias/penalties touched, restored after each call
+  private readonly savedIds: Int32Array;
+  private readonly savedValues: Float32Array;
+  private nSaved = 0;
+
+  // candidate scratch (lazily allocated, vocabulary-sized, once)
+  private cand: Int32Array | undefined;
+  private nCand = 0;
+  private sorted = false;
+  private w: Float64Array | undefined;
+  private keys: Float64Array | undefined;
+  private tKey: Float64Array | undefined;
+  private tId: Int32Array | undefined;
+  private tW: Float64Array | undefined;
+  private readonly hist = new Float64Array(BUCKETS + 1);
+  private readonly heapVal: Float32Array;
+  private readonly heapId: Int32Array;
+
+  constructor(options: SamplerOptions, vocabSize: number) {
+    this.options = Object.freeze(resolveSamplerOptions(options, vocabSize));
+    this.vocabSize = vocabSize;
+    const o = this.options;
+
+    this.fixedSeed = o.seed;
+    this.currentSeed = o.seed ?? randomSeed();
+    this.rng = new Xoshiro128(this.currentSeed);
+
+    this.penaltiesOn =
+      o.penaltyLastN > 0 && (o.repetitionPenalty !== 1 || o.frequencyPenalty !== 0 || o.presencePenalty !== 0);
+    this.history = new Int32Array(this.penaltiesOn ? o.penaltyLastN : 0);
+    this.savedIds = new Int32Array(o.biasIds.length + this.history.length);
+    this.savedValues = new Float32Array(this.savedIds.length);
+
+    const k = o.topK > 0 && o.topK < vocabSize ? o.topK : 0;
+    this.heapVal = new Float32Array(k);
+    this.heapId = new Int32Array(k);
+  }
+
+  /** The seed in use: the one given, or the random one drawn at construction / the last reset(). */
+  get seed(): number {
+    return this.currentSeed;
+  }
+
+  /**
+   * Samples the next token from `logits` (length ≥ vocabSize; entries past
+   * vocabSize, e.g. padding, are ignored). Does not record the token: call
+   * accept() with the token actually used (the engine may also accept the
+   * prompt tokens, so the penalties see them, as llama.cpp does).
+   */
+  sample(logits: Float32Array): number {
+    this.checkLogits(logits);
+    this.adjust(logits);
+    try {
+      if (this.options.temperature <= 0) {
+        const t = argmax(logits.length === this.vocabSize ? logits : logits.subarray(0, this.vocabSize));
+        if (!(logits[t] > -Infinity)) throw allBanned();
+        return t;
+      }
+      this.truncate(logits);
+      return this.draw(logits);
+    } finally {
+      this.restore(logits);
+    }
+  }
+
+  /**
+   * The candidates and probabilities sample() would draw from for these logits
+   * and the current history, without drawing (the PRNG does not advance).
+   * Greedy gives the argmax with probability 1. Allocates its result.
+   */
+  distribution(logits: Float32Array): SamplerDistribution {
+    this.checkLogits(logits);
+    this.adjust(logits);
+    try {
+      if (this.options.temperature <= 0) {
+        const t = argmax(logits.length === this.vocabSize ? logits : logits.subarray(0, this.vocabSize));
+        if (!(logits[t] > -Infinity)) throw allBanned();
+        return { ids: Int32Array.of(t), probs: Float64Array.of(1) };
+      }
+      this.truncate(logits);
+      const sum = this.weigh(logits);
+      const n = this.nCand;
+      const ids = this.cand!.slice(0, n);
+      const probs = new Float64Array(n);
+      for (let i = 0; i < n; i++) probs[i] = this.w![i] / sum;
+      return { ids, probs };
+    } finally {
+      this.restore(logits);
+    }
+  }
+
+  /** Records `token` as generated (or as prompt), for the penalty window. */
+  accept(token: number): void {
+    if (!Number.isInteger(token) || token < 0 || token >= this.vocabSize) {
+      throw new InvalidArgumentError(`Token id ${String(token)} is not an integer in [0, ${this.vocabSize})`);
+    }
+    if (!this.penaltiesOn) return;
+    const counts = (this.counts ??= new Int32Array(this.vocabSize));
+    const cap = this.history.length;
+    if (this.historyLen === cap) counts[this.history[this.historyPos]]--;
+    else this.historyLen++;
+    this.history[this.historyPos] = token;
+    counts[token]++;
+    this.historyPos = this.historyPos + 1 === cap ? 0 : this.historyPos + 1;
+  }
+
+  /** Forgets the accepted tokens and restarts the PRNG: from the given seed, or from a fresh random one. */
+  reset(): void {
+    if (this.counts) {
+      for (let i = 0; i < this.historyLen; i++) this.counts[this.history[i]] = 0;
+    }
+    this.historyLen = 0;
+    this.historyPos = 0;
+    this.currentSeed = this.fixedSeed ?? randomSeed();
+    this.rng.seed(this.currentSeed);
+  }
+
+  // ---------------------------------------------------------------- bias, penalties
+
+  private checkLogits(logits: Float32Array): void {
+    if (!(logits instanceof Float32Array) || logits.length < this.vocabSize) {
+      throw new InvalidArgumentError(
+        `logits must be a Float32Array of at least vocabSize = ${this.vocabSize} entries, got ${
+          logits instanceof Float32Array ? logits.length : typeof logits
+        }`,
+      );
+    }
+  }
+
+  private save(logits: Float32Array, id: number): void {
+    this.savedIds[this.nSaved] = id;
+    this.savedValues[this.nSaved] = logits[id];
+    this.nSaved++;
+  }
+
+  /** Writes bias and penalties into `logits`, remembering the originals. */
+  private adjust(logits: Float32Array): void {
+    this.nSaved = 0;
+    const o = this.options;
+    const ids = o.biasIds;
+    for (let i = 0; i < ids.length; i++) {
+      this.save(logits, ids[i]);
+      logits[ids[i]] += o.biasValues[i];
+    }
+    if (!this.penaltiesOn || this.historyLen === 0) return;
+    const counts = this.counts!;
+    const stamp = (this.stamp ??= new Uint32Array(this.vocabSize));
+    if (++this.stampGen === 0x100000000) {
+      stamp.fill(0);
+      this.stampGen = 1;
+    }
+    const gen = this.stampGen;
+    const rep = o.repetitionPenalty;
+    const freq = o.frequencyPenalty;
+    const pres = o.presencePenalty;
+    for (let i = 0; i < this.historyLen; i++) {
+      const t = this.history[i];
+      if (stamp[t] === gen) continue;
+      stamp[t] = gen;
+      this.save(logits, t);
+      let l = logits[t];
+      l = l <= 0 ? l * rep : l / rep;
+      logits[t] = l - counts[t] * freq - pres;
+    }
+  }
+
+  /** Puts back the original logits, newest save first (a token can be saved twice: bias, then penalty). */
+  private restore(logits: Float32Array): void {
+    for (let i = this.nSaved - 1; i >= 0; i--) logits[this.savedIds[i]] = this.savedValues[i];
+    this.nSaved = 0;
+  }
+
+  // ---------------------------------------------------------------- truncation
+
+  /** Runs top-k, typical-p, top-p and min-p; leaves the survivors in cand[0..nCand). */
+  private truncate(logits: Float32Array): void {
+    const o = this.options;
+    const V = this.vocabSize;
+    const cand = (this.cand ??= new Int32Array(V));
+    let n: number;
+    if (this.heapVal.length > 0) {
+      n = this.topK(logits, cand);
+      this.sorted = true;
+    } else {
+      for (let i = 0; i < V; i++) cand[i] = i;
+      n = V;
+      this.sorted = false;
+    }
+    if (o.typicalP < 1 && n > 1) {
+      n = this.typical(logits, n);
+      this.sorted = false;
+    }
+    if (o.topP < 1 && n > 1) {
+      n = this.topP(logits, n);
+      this.sorted = true;
+    }
+    if (o.minP > 0 && n > 1) n = this.minP(logits, n);
+    this.nCand = n;
+  }
+
+  /** One pass with a min-heap of the k best (worst at the root); leaves them best-first in cand[0..k). */
+  private topK(logits: Float32Array, cand: Int32Array): number {
+    const hv = this.heapVal;
+    const hi = this.heapId;
+    const k = hv.length;
+    for (let i = 0; i < k; i++) {
+      hv[i] = logits[i];
+      hi[i] = i;
+    }
+    for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(hv, hi, i, k);
+    const V = this.vocabSize;
+    let floor = hv[0];
+    for (let i = k; i < V; i++) {
+      const v = logits[i];
+      if (v > floor) {
+        // a later id with an equal logit is worse (ties go to the lower id), so > is exact
+        hv[0] = v;
+        hi[0] = i;
+        siftDown(hv, hi, 0, k);
+        floor = hv[0];
+      }
+    }
+    for (let m = k - 1; m >= 0; m--) {
+      cand[m] = hi[0];
+      hv[0] = hv[m];
+      hi[0] = hi[m];
+      siftDown(hv, hi, 0, m);
+    }
+    return k;
+  }
+
+  private ensureScratch(): void {
+    const V = this.vocabSize;
+    this.w ??= new Float64Array(V);
+    this.keys ??= new Float64Array(V);
+    this.tKey ??= new Float64Array(V);
+    this.tId ??= new Int32Array(V);
+    this.tW ??= new Float64Array(V);
+  }
+
+  /** Max logit over cand[0..n), and exp(l - max) into w; returns the sum of w. */
+  private softmaxWeights(logits: Float32Array, n: number, max: number): number {
+    const cand = this.cand!;
+    const w = this.w!;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(logits[cand[i]] - max);
+      w[i] = e;
+      sum += e;
+    }
+    return sum;
+  }
+
+  private maxLogit(logits: Float32Array, n: number): number {
+    const cand = this.cand!;
+    if (this.sorted) return logits[cand[0]];
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const l = logits[cand[i]];
+      if (l > max) max = l;
+    }
+    return max;
+  }
+
+  /** Locally typical sampling (llama.cpp semantics: keep the lowest |−log p − H| tokens until their mass exceeds p). */
+  private typical(logits: Float32Array, n: number): number {
+    this.ensureScratch();
+    const max = this.maxLogit(logits, n);
+    if (!(max > -Infinity)) throw allBanned();
+    const sum = this.softmaxWeights(logits, n, max);
+    const w = this.w!;
+    const keys = this.keys!;
+    let entropy = 0;
+    for (let i = 0; i < n; i++) {
+      const p = w[i] / sum;
+      w[i] = p;
+      if (p > 0) entropy -= p * Math.log(p);
+    }
+    for (let i = 0; i < n; i++) keys[i] = Math.abs(-Math.log(w[i]) - entropy);
+    return this.selectPrefix(n, this.options.typicalP, true, Infinity);
+  }
+
+  /** Nucleus: the most likely tokens until their mass reaches p (llama.cpp: cum ≥ p, at least one). */
+  private topP(logits: Float32Array, n: number): number {
+    this.ensureScratch();
+    const cand = this.cand!;
+    const max = this.maxLogit(logits, n);
+    if (!(max > -Infinity)) throw allBanned();
+    const sum = this.softmaxWeights(logits, n, max);
+    const w = this.w!;
+    const p = this.options.topP;
+    if (this.sorted) {
+      let cum = 0;
+      for (let i = 0; i < n; i++) {
+        cum += w[i] / sum;
+        if (cum >= p) return i + 1;
+      }
+      return n;
+    }
+    const keys = this.keys!;
+    for (let i = 0; i < n; i++) {
+      w[i] /= sum;
+      keys[i] = -logits[cand[i]];
+    }
+    // min-p comes next and keeps exactly the tokens with l >= max + ln(minP):
+    // tokens under that threshold need not be gathered or sorted at all.
+    const minP = this.options.minP;
+    const keyLimit = minP > 0 ? -(max + Math.log(minP)) : Infinity;
+    return this.selectPrefix(n, p, false, keyLimit);
+  }
+
+  /**
+   * Orders cand[0..n) by (keys asc, id asc) as far as needed and keeps the
+   * shortest prefix whose mass (w, normalized) reaches `target` (`> target`
+   * when strict, `>=` otherwise). Candidates with key > keyLimit are dropped
+   * up front (the caller knows a later stage removes them; if the target is not
+   * reached within the rest, all of the rest is kept). Returns the new count;
+   * cand[0..count) is sorted by key.
+   */
+  private selectPrefix(n: number, target: number, strict: boolean, keyLimit: number): number {
+    const cand = this.cand!;
+    const keys = this.keys!;
+    const w = this.w!;
+    let limit = keyLimit;
+    if (n > SORT_DIRECTLY) {
+      // probability-mass histogram over the key range, to find the bucket where the cut falls
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const k = keys[i];
+        if (k <= limit && k < Infinity) {
+          if (k < lo) lo = k;
+          if (k > hi) hi = k;
+        }
+      }
+      if (hi > lo) {
+        const hist = this.hist;
+        hist.fill(0);
+        const scale = BUCKETS / (hi - lo);
+        for (let i = 0; i < n; i++) {
+          const k = keys[i];
+          if (k <= hi) hist[Math.min(BUCKETS - 1, ((k - lo) * scale) | 0)] += w[i];
+        }
+        let cum = 0;
+        for (let b = 0; b < BUCKETS; b++) {
+          cum += hist[b];
+          if (cum >= target) {
+            // one bucket of margin against rounding in the bucket index
+            if (b + 2 < BUCKETS) limit = Math.min(limit, lo + (b + 2) / scale);
+            break;
+          }
+        }
+      }
+    }
+    for (;;) {
+      const tKey = this.tKey!;
+      const tId = this.tId!;
+      const tW = this.tW!;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const k = keys[i];
+        if (k <= limit) {
+          tKey[m] = k;
+          tId[m] = cand[i];
+          tW[m] = w[i];
+          m++;
+        }
+      }
+      sortByKey(tKey, tId, tW, 0, m - 1);
+      let cut = -1;
+      let cum = 0;
+      for (let j = 0; j < m; j++) {
+        cum += tW[j];
+        if (strict ? cum > target : cum >= target) {
+          cut = j + 1;
+          break;
+        }
+      }
+      if (cut < 0 && limit < keyLimit) {
+        limit = keyLimit; // the histogram margin was not enough (rounding): gather everything allowed
+        continue;
+      }
+      if (cut < 0) cut = m;
+      if (cut === 0) {
+        // nothing under keyLimit (cannot happen for top-p: the max is always kept); keep the best
+        cut = 1;
+        tId[0] = cand[0];
+      }
+      cand.set(tId.subarray(0, cut));
+      return cut;
+    }
+  }
+
+  /** Keeps the tokens with p ≥ minP · p_max, i.e. logit ≥ max + ln(minP) (llama.cpp). */
+  private minP(logits: Float32Array, n: number): number {
+    const cand = this.cand!;
+    const threshold = this.maxLogit(logits, n) + Math.log(this.options.minP);
+    if (this.sorted) {
+      let i = 1;
+      while (i < n && logits[cand[i]] >= threshold) i++;
+      return i;
+    }
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const id = cand[i];
+      if (logits[id] >= threshold) cand[m++] = id;
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- temperature, draw
+
+  /** exp((l − max)/T) of every candidate into w; returns their sum. */
+  private weigh(logits: Float32Array): number {
+    const n = this.nCand;
+    const cand = this.cand!;
+    const w = (this.w ??= new Float64Array(this.vocabSize));
+    const max = this.maxLogit(logits, n);
+    if (!(max > -Infinity)) throw allBanned();
+    const invT = 1 / this.options.temperature;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp((logits[cand[i]] - max) * invT);
+      w[i] = e;
+      sum += e;
+    }
+    return sum;
+  }
+
+  private draw(logits: Float32Array): number {
+    const sum = this.weigh(logits);
+    const n = this.nCand;
+    const cand = this.cand!;
+    const w = this.w!;
+    const r = this.rng.nextDouble() * sum;
+    let acc = 0;
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      if (w[i] > 0) {
+        acc += w[i];
+        last = i;
+        if (acc > r) return cand[i];
+      }
+    }
+    return cand[last]; // r rounded up to sum
+  }
+}
+
+function allBanned(): InvalidArgumentError {
+  return new InvalidArgumentError('Every token has logit -Infinity (all banned by logitBias?); nothing to sample');
+}
+
+/** Min-heap sift-down on (value asc, then id desc): the root is the worst of the k best. */
+function siftDown(hv: Float32Array, hi: Int32Array, i: number, size: number): void {
+  const v = hv[i];
+  const id = hi[i];
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= size) break;
+    const r = c + 1;
+    if (r < size && (hv[r] < hv[c] || (hv[r] === hv[c] && hi[r] > hi[c]))) c = r;
+    if (hv[c] < v || (hv[c] === v && hi[c] > id)) {
+      hv[i] = hv[c];
+      hi[i] = hi[c];
+      i = c;
+    } else break;
+  }
+  hv[i] = v;
+  hi[i] = id;
+}
+
+/** In-place quicksort of [lo, hi] by (key asc, id asc), carrying w along. Keys are never NaN; ids are distinct. */
+function sortByKey(key: Float64Array, id: Int32Array, w: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as pivot
+    if (before(key, id, mid, lo)) swap(key, id, w, mid, lo);
+    if (before(key, id, hi, lo)) swap(key, id, w, hi, lo);
+    if (before(key, id, hi, mid)) swap(key, id, w, hi, mid);
+    const pk = key[mid];
+    const pi = id[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (key[i] < pk || (key[i] === pk && id[i] < pi)) i++;
+      while (key[j] > pk || (key[j] === pk && id[j] > pi)) j--;
+      if (i <= j) {
+        swap(key, id, w, i, j);
+        i++;
+        j--;
+      }
+    }
+    // recurse into the smaller side, loop on the larger
+    if (j - lo < hi - i) {
+      sortByKey(key, id, w, lo, j);
+      lo = i;
+    } else {
+      sortByKey(key, id, w, i, hi);
+      hi = j;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const k = key[i];
+    const d = id[i];
+    const x = w[i];
+    let j = i - 1;
+    while (j >= lo && (key[j] > k || (key[j] === k && id[j] > d))) {
+      key[j + 1] = key[j];
+      id[j + 1] = id[j];
+      w[j + 1] = w[j];
+      j--;
+    }
+    key[j + 1] = k;
+    id[j + 1] = d;
+    w[j + 1] = x;
+  }
+}
+
+function before(key: Float64Array, id: Int32Array, a: number, b: number): boolean {
+  return key[a] < key[b] || (key[a] === key[b] && id[a] < id[b]);
+}
+
+function swap(key: Float64Array, id: Int32Array, w: Float64Array, a: number, b: number): void {
+  const k = key[a];
+  key[a] = key[b];
+  key[b] = k;
+  const d = id[a];
+  id[a] = id[b];
+  id[b] = d;
+  const x = w[a];
+  w[a] = w[b];
+  w[b] = x;
+}
