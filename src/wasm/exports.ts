@@ -1,0 +1,112 @@
+/**
+ * Typed view of the C functions lutra's wasm module exports (wasm/src/).
+ *
+ * Pointers are byte offsets into the shared memory (wasm32). The C prototypes
+ * are given next to each entry; keep both in step when the C side changes.
+ */
+import type { KernelExports } from './module.ts';
+
+type Ptr = number;
+
+/** Pointers come back from wasm as signed i32: above 2 GiB they are negative until made unsigned. */
+export function ptr(p: number): number {
+  return p >>> 0;
+}
+
+/** Slots of a llama model's weights: mirrors `enum lt_slot` in wasm/src/model/model.h. */
+export const Slot = {
+  TOKEN_EMBD: 0,
+  OUTPUT_NORM: 1,
+  OUTPUT: 2,
+  ATTN_NORM: 3,
+  ATTN_Q: 4,
+  ATTN_K: 5,
+  ATTN_V: 6,
+  ATTN_OUT: 7,
+  FFN_NORM: 8,
+  FFN_GATE: 9,
+  FFN_UP: 10,
+  FFN_DOWN: 11,
+} as const;
+export type SlotId = (typeof Slot)[keyof typeof Slot];
+
+/** Status codes: mirrors `enum lt_status` in wasm/src/lutra.h (failing calls return them negated). */
+export const Status = {
+  OK: 0,
+  ERR_OOM: 1,
+  ERR_UNSUPPORTED_TYPE: 2,
+  ERR_SHAPE: 3,
+  ERR_MISSING_TENSOR: 4,
+  ERR_ARG: 5,
+} as const;
+
+export function statusName(code: number): string {
+  const c = Math.abs(code);
+  for (const [k, v] of Object.entries(Status)) if (v === c) return k;
+  return `status ${code}`;
+}
+
+export interface LutraExports {
+  // common/alloc.c
+  /** void *lt_alloc(size_t bytes, size_t align): 0 when memory cannot grow. */
+  lt_alloc(bytes: number, align: number): Ptr;
+  /** size_t lt_heap_top(void) */
+  lt_heap_top(): number;
+
+  // common/f16.c
+  lt_f16_to_f32_array(src: Ptr, dst: Ptr, n: number): void;
+  lt_f32_to_f16_array(src: Ptr, dst: Ptr, n: number): void;
+  lt_f16_to_f32_scalar(h: number): number;
+  lt_f32_to_f16_scalar(f: number): number;
+
+  // common/expf.c, common/mathd.c (test hooks)
+  lt_expf_array(x: Ptr, y: Ptr, n: number): void;
+  lt_expf_scalar(x: number): number;
+  lt_test_exp_f64(x: number): number;
+  lt_test_log_f64(x: number): number;
+  lt_test_sin_f64(x: number): number;
+  lt_test_cos_f64(x: number): number;
+
+  // kernels/
+  lt_gemv_f32(W: Ptr, x: Ptr, y: Ptr, K: number, row0: number, row1: number): void;
+  lt_gemv_f16(W: Ptr, x: Ptr, y: Ptr, K: number, row0: number, row1: number): void;
+  lt_quantize_q8_0(x: Ptr, K: number, xq: Ptr, xd: Ptr): void;
+  lt_gemv_q8_0(W: Ptr, xq: Ptr, xd: Ptr, y: Ptr, K: number, row0: number, row1: number, relaxedOk: number): void;
+  lt_q8_0_has_min(W: Ptr, nBlocks: number): number;
+  lt_get_row(type: number, W: Ptr, row: number, K: number, out: Ptr): number;
+  lt_rmsnorm(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
+  lt_rope_inv_freq(base: number, ropeDim: number, invFreq: Ptr): void;
+  lt_rope_angles(pos: number, invFreq: Ptr, n: number, cos: Ptr, sin: Ptr): void;
+  lt_rope(x: Ptr, nHeads: number, headDim: number, ropeDim: number, cos: Ptr, sin: Ptr, neox: number): void;
+  lt_softmax(x: Ptr, n: number): void;
+  lt_attention(
+    q: Ptr, kCache: Ptr, vCache: Ptr, out: Ptr, att: Ptr, attStride: number, nHead: number, nHeadKv: number,
+    headDim: number, kvStride: number, nPos: number, scale: number, h0: number, h1: number,
+  ): void;
+  lt_silu_mul(g: Ptr, u: Ptr, out: Ptr, n: number): void;
+  lt_add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
+
+  // model/
+  /** lt_model *lt_model_new(...): 0 on failure (see lt_last_error). */
+  lt_model_new(
+    nVocab: number, nEmbd: number, nLayer: number, nHead: number, nHeadKv: number, headDim: number,
+    nFf: number, nCtx: number, ropeDim: number, ropeNeox: number, ropeBase: number, rmsEps: number,
+  ): Ptr;
+  /** int lt_model_set_tensor(model, layer (-1 = global), slot, ggml type, ne0, ne1, data): 0 or -status. */
+  lt_model_set_tensor(model: Ptr, layer: number, slot: number, type: number, ne0: number, ne1: number, data: Ptr): number;
+  /** int lt_model_check(model): 0 or -status. */
+  lt_model_check(model: Ptr): number;
+  /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */
+  lt_forward(model: Ptr, token: number, pos: number): Ptr;
+  lt_model_logits(model: Ptr): Ptr;
+  /** The status of the last failing call. */
+  lt_last_error(): number;
+}
+
+/** The kernel module's exports with their C signatures. */
+export function lutraExports(exports: KernelExports): LutraExports {
+  for (const name of ['lt_alloc', 'lt_model_new', 'lt_forward', 'lt_gemv_f32']) {
+    if (typeof exports[name] !== 'function') throw new Error(`wasm module does not export ${name}: rebuild wasm/dist`);
+  }
+  return exports as unknown as LutraExports;
+}

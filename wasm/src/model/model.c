@@ -1,0 +1,139 @@
+/* Model creation and weight binding (see model.h). All validation happens
+ * here, at load time, so lt_forward can trust its inputs. */
+#include "model/model.h"
+#include "common/alloc.h"
+#include "kernels/kernels.h"
+
+static int last_error;
+
+int lt_set_error(int status) {
+  last_error = status;
+  return -status;
+}
+
+LT_EXPORT(lt_last_error)
+int lt_last_error(void) { return last_error; }
+
+/* Room for `count` elements of `size` bytes, 16-byte aligned (SIMD loads and
+ * stores); 0 on overflow or when memory cannot grow. */
+static void *alloc_array(uint64_t count, uint64_t size) {
+  uint64_t bytes = count * size;
+  if (bytes > 0xFFFFFFFFull) return 0;
+  return lt_alloc((size_t)bytes, 16);
+}
+
+static int imax(int a, int b) { return a > b ? a : b; }
+
+LT_EXPORT(lt_model_new)
+lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_head_kv,
+                       int head_dim, int n_ff, int n_ctx, int rope_dim, int rope_neox,
+                       float rope_base, float rms_eps) {
+  if (n_vocab <= 0 || n_embd <= 0 || n_layer <= 0 || n_head <= 0 || n_head_kv <= 0 ||
+      head_dim <= 0 || n_ff <= 0 || n_ctx <= 0 || n_head % n_head_kv != 0 ||
+      rope_dim < 0 || rope_dim > head_dim || rope_dim % 2 != 0 || !(rope_base > 0) ||
+      !(rms_eps >= 0)) {
+    lt_set_error(LT_ERR_ARG);
+    return 0;
+  }
+  lt_model *m = lt_alloc(sizeof(lt_model), 16);
+  if (!m) goto oom;
+  *m = (lt_model){0};
+  m->n_vocab = n_vocab; m->n_embd = n_embd; m->n_layer = n_layer; m->n_head = n_head;
+  m->n_head_kv = n_head_kv; m->head_dim = head_dim; m->n_ff = n_ff; m->n_ctx = n_ctx;
+  m->rope_dim = rope_dim; m->rope_neox = rope_neox ? 1 : 0;
+  m->rope_base = rope_base; m->rms_eps = rms_eps;
+  m->q_dim = n_head * head_dim;
+  m->kv_dim = n_head_kv * head_dim;
+
+  uint64_t kv = (uint64_t)n_layer * n_ctx * m->kv_dim;
+  /* the largest matmul input: n_embd (q/k/v/gate/up/output), q_dim (attn out), n_ff (down) */
+  int max_k = imax(imax(n_embd, m->q_dim), n_ff);
+  int max_k32 = (max_k + LT_QK8_0 - 1) / LT_QK8_0 * LT_QK8_0;
+  int half = rope_dim / 2 > 0 ? rope_dim / 2 : 1;
+  if (!(m->layers = alloc_array((uint64_t)n_layer * LT_N_LAYER_SLOTS, sizeof(lt_tensor)))) goto oom;
+  if (!(m->k_cache = alloc_array(kv, sizeof(float)))) goto oom;
+  if (!(m->v_cache = alloc_array(kv, sizeof(float)))) goto oom;
+  if (!(m->x = alloc_array(n_embd, sizeof(float)))) goto oom;
+  if (!(m->xb = alloc_array(imax(n_embd, m->q_dim), sizeof(float)))) goto oom;
+  if (!(m->q = alloc_array(m->q_dim, sizeof(float)))) goto oom;
+  if (!(m->att_out = alloc_array(m->q_dim, sizeof(float)))) goto oom;
+  if (!(m->att = alloc_array((uint64_t)n_head * n_ctx, sizeof(float)))) goto oom;
+  if (!(m->hb = alloc_array(n_ff, sizeof(float)))) goto oom;
+  if (!(m->hb2 = alloc_array(n_ff, sizeof(float)))) goto oom;
+  if (!(m->logits = alloc_array(n_vocab, sizeof(float)))) goto oom;
+  if (!(m->xq = alloc_array(max_k32, 1))) goto oom;
+  if (!(m->xd = alloc_array(max_k32 / LT_QK8_0, sizeof(float)))) goto oom;
+  if (!(m->inv_freq = alloc_array(half, sizeof(float)))) goto oom;
+  if (!(m->rope_cos = alloc_array(half, sizeof(float)))) goto oom;
+  if (!(m->rope_sin = alloc_array(half, sizeof(float)))) goto oom;
+  for (uint64_t i = 0; i < (uint64_t)n_layer * LT_N_LAYER_SLOTS; i++) m->layers[i] = (lt_tensor){0};
+  lt_rope_inv_freq(rope_base, rope_dim, m->inv_freq);
+  last_error = LT_OK;
+  return m;
+oom:
+  lt_set_error(LT_ERR_OOM);
+  return 0;
+}
+
+static int is_norm(int slot) {
+  return slot == LT_SLOT_OUTPUT_NORM || slot == LT_SLOT_ATTN_NORM || slot == LT_SLOT_FFN_NORM;
+}
+
+/* Expected (ne0, ne1) of a slot under the model's config. */
+static void expected_shape(const lt_model *m, int slot, int *ne0, int *ne1) {
+  *ne1 = 1;
+  switch (slot) {
+    case LT_SLOT_TOKEN_EMBD: case LT_SLOT_OUTPUT: *ne0 = m->n_embd; *ne1 = m->n_vocab; break;
+    case LT_SLOT_OUTPUT_NORM: case LT_SLOT_ATTN_NORM: case LT_SLOT_FFN_NORM: *ne0 = m->n_embd; break;
+    case LT_SLOT_ATTN_Q: *ne0 = m->n_embd; *ne1 = m->q_dim; break;
+    case LT_SLOT_ATTN_K: case LT_SLOT_ATTN_V: *ne0 = m->n_embd; *ne1 = m->kv_dim; break;
+    case LT_SLOT_ATTN_OUT: *ne0 = m->q_dim; *ne1 = m->n_embd; break;
+    case LT_SLOT_FFN_GATE: case LT_SLOT_FFN_UP: *ne0 = m->n_embd; *ne1 = m->n_ff; break;
+    case LT_SLOT_FFN_DOWN: *ne0 = m->n_ff; *ne1 = m->n_embd; break;
+    default: *ne0 = *ne1 = -1;
+  }
+}
+
+LT_EXPORT(lt_model_set_tensor)
+int lt_model_set_tensor(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data) {
+  if (!m || !data || slot < 0 || slot >= LT_SLOT_COUNT) return lt_set_error(LT_ERR_ARG);
+  int global = slot < LT_N_GLOBAL_SLOTS;
+  if (global ? layer != -1 : (layer < 0 || layer >= m->n_layer)) return lt_set_error(LT_ERR_ARG);
+
+  if (is_norm(slot)) {
+    if (type != LT_F32) return lt_set_error(LT_ERR_UNSUPPORTED_TYPE);
+  } else if (type != LT_F32 && type != LT_F16 && type != LT_Q8_0) {
+    return lt_set_error(LT_ERR_UNSUPPORTED_TYPE);
+  }
+  int want0, want1;
+  expected_shape(m, slot, &want0, &want1);
+  if (ne0 != want0 || ne1 != want1) return lt_set_error(LT_ERR_SHAPE);
+  if (type == LT_Q8_0 && ne0 % LT_QK8_0 != 0) return lt_set_error(LT_ERR_SHAPE);
+
+  lt_tensor t = {data, type, ne0, ne1, 0};
+  if (type == LT_Q8_0) {
+#ifdef LT_RELAXED
+    t.relaxed_ok = !lt_q8_0_has_min(data, (size_t)ne1 * (ne0 / LT_QK8_0));
+#endif
+  }
+  if (global) m->global[slot] = t;
+  else m->layers[(size_t)layer * LT_N_LAYER_SLOTS + (slot - LT_N_GLOBAL_SLOTS)] = t;
+  m->checked = 0;
+  return LT_OK;
+}
+
+LT_EXPORT(lt_model_check)
+int lt_model_check(lt_model *m) {
+  if (!m) return lt_set_error(LT_ERR_ARG);
+  if (!m->global[LT_SLOT_TOKEN_EMBD].data || !m->global[LT_SLOT_OUTPUT_NORM].data)
+    return lt_set_error(LT_ERR_MISSING_TENSOR);
+  for (size_t i = 0; i < (size_t)m->n_layer * LT_N_LAYER_SLOTS; i++)
+    if (!m->layers[i].data) return lt_set_error(LT_ERR_MISSING_TENSOR);
+  /* tied embeddings: the output head is the embedding matrix */
+  m->output = m->global[LT_SLOT_OUTPUT].data ? &m->global[LT_SLOT_OUTPUT] : &m->global[LT_SLOT_TOKEN_EMBD];
+  m->checked = 1;
+  return LT_OK;
+}
+
+/* Exported so tests and TypeScript can read the buffers without mirroring the struct. */
+LT_EXPORT(lt_model_logits) float *lt_model_logits(lt_model *m) { return m->logits; }
