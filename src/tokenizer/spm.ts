@@ -47,6 +47,8 @@ export interface TokenBytesOptions {
 const SPACE_MARK = '\u2581';
 const EMPTY = new Uint8Array(0);
 const SEGMENT_CACHE_LIMIT = 1 << 16;
+/** Runs up to this many characters are merged by scanning instead of with the heap (same result, faster). */
+const SCAN_MERGE_MAX = 32;
 const utf8Encoder = new TextEncoder();
 
 /** C isspace() over the characters that matter here. */
@@ -147,12 +149,18 @@ export class SpmTokenizer {
   // Memo of pair merges: (left symbol, right symbol) → token id of the concatenation, or -1.
   private memo = new PairTable();
   /**
-   * Code-point pairs (c1, c2) that occur next to each other inside some token, built on
-   * first use. Where two neighbouring characters of the input are no such pair, no token
-   * can ever cover both, so the text is cut there and each piece is merged on its own:
-   * the result is the same as one merge over the whole fragment, but every heap stays small.
+   * Where the input may be cut. A symbol that ever covers two neighbouring characters x y is
+   * a token containing them: the token "xy" itself, or one containing "wxy" or "xyz" with the
+   * characters around them. Where none of these exists in the vocab no merge can cross, so
+   * the text is cut there and each piece is merged on its own: the ids are the same as one
+   * merge over the whole fragment, but every heap stays small and pieces can be cached.
+   * `joinPairs`: (x, y) → (pair number << 1) | (1 if "xy" is a token), for pairs inside tokens;
+   * `joinTriples`: (pair number of "xy", z) → 1 for triples inside tokens. Built on first use.
    */
-  private joinable: PairTable | undefined;
+  private joinPairs: PairTable | undefined;
+  private joinTriples = new PairTable();
+  private fragCp = new Int32Array(0);
+  private fragOff = new Int32Array(0);
   /** Ids of recently seen segments (a segment's ids depend on its text only). */
   private segmentCache = new Map<string, number[]>();
 
@@ -162,6 +170,7 @@ export class SpmTokenizer {
   private symPrev = new Int32Array(0);
   private symNext = new Int32Array(0);
   private symId = new Int32Array(0);
+  private symPairTok = new Int32Array(0);
   private heapScore = new Float64Array(0);
   private heapLeft = new Int32Array(0);
   private heapRight = new Int32Array(0);
@@ -236,7 +245,7 @@ export class SpmTokenizer {
         prevSpecial = true;
         continue;
       }
-      let s = text.slice(f.start, f.end);
+      let s = f.start === 0 && f.end === text.length ? text : text.slice(f.start, f.end);
       if (v.addSpacePrefix && prevSpecial) s = ' ' + s;
       this.encodeFragment(s.replaceAll(' ', SPACE_MARK), out);
       prevSpecial = false;
@@ -333,18 +342,31 @@ export class SpmTokenizer {
     return v;
   }
 
-  private buildJoinable(): PairTable {
-    const table = new PairTable();
+  private buildJoinTables(): PairTable {
+    const pairs = new PairTable();
+    const triples = this.joinTriples;
+    let count = 0;
+    const pair = (x: number, y: number) => {
+      let v = pairs.get(x, y, 0);
+      if (v === 0) {
+        v = ++count << 1;
+        pairs.set(x, y, v);
+      }
+      return v;
+    };
+    const cps: number[] = [];
     for (const t of this.vocab.tokens) {
-      let prev = -1;
+      cps.length = 0;
       for (let i = 0; i < t.length; i++) {
         const cp = t.codePointAt(i)!;
         if (cp > 0xffff) i++;
-        if (prev >= 0) table.set(prev, cp, 1);
-        prev = cp;
+        cps.push(cp);
       }
+      for (let j = 1; j < cps.length; j++) pair(cps[j - 1], cps[j]);
+      for (let j = 2; j < cps.length; j++) triples.set(pair(cps[j - 2], cps[j - 1]) >> 1, cps[j], 1);
+      if (cps.length === 2) pairs.set(cps[0], cps[1], pair(cps[0], cps[1]) | 1);
     }
-    return table;
+    return pairs;
   }
 
   private ensureSymbols(n: number): void {
@@ -355,6 +377,7 @@ export class SpmTokenizer {
     this.symPrev = new Int32Array(cap);
     this.symNext = new Int32Array(cap);
     this.symId = new Int32Array(cap);
+    this.symPairTok = new Int32Array(cap);
   }
 
   private growHeap(): void {
@@ -424,11 +447,15 @@ export class SpmTokenizer {
   private encodeFragment(s: string, out: number[]): void {
     const len = s.length;
     if (len === 0) return;
-    const joinable = (this.joinable ??= this.buildJoinable());
+    const pairs = (this.joinPairs ??= this.buildJoinTables());
+    const triples = this.joinTriples;
     const cache = this.segmentCache;
-    // Cut the fragment where no token can join the neighbouring characters; merge each piece.
-    let segStart = 0;
-    let prevCp = -1;
+    if (this.fragCp.length < len + 1) {
+      this.fragCp = new Int32Array(Math.max(len + 1, this.fragCp.length * 2));
+      this.fragOff = new Int32Array(this.fragCp.length);
+    }
+    const cps = this.fragCp, off = this.fragOff;
+    let n = 0;
     for (let i = 0; i < len; ) {
       let cp = s.charCodeAt(i);
       let w = 1;
@@ -436,14 +463,31 @@ export class SpmTokenizer {
         const lo = s.charCodeAt(i + 1);
         if (lo >= 0xdc00 && lo <= 0xdfff) { cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000; w = 2; }
       }
-      if (prevCp >= 0 && joinable.get(prevCp, cp, 0) !== 1) {
-        this.encodeSegment(s, segStart, i, cache, out);
-        segStart = i;
-      }
-      prevCp = cp;
+      cps[n] = cp;
+      off[n] = i;
+      n++;
       i += w;
     }
-    this.encodeSegment(s, segStart, len, cache, out);
+    off[n] = len;
+
+    // Cut where no token can cover both neighbours (see joinPairs); merge each piece.
+    let segStart = 0;
+    let prevPair = 0;
+    for (let k = 1; k < n; k++) {
+      const v = pairs.get(cps[k - 1], cps[k], 0);
+      let cut = v === 0;
+      if (!cut && (v & 1) === 0) {
+        const left = prevPair !== 0 && triples.get(prevPair >> 1, cps[k], 0) === 1;
+        const right = k + 1 < n && triples.get(v >> 1, cps[k + 1], 0) === 1;
+        cut = !left && !right;
+      }
+      if (cut) {
+        this.encodeSegment(s, off[segStart], off[k], cache, out);
+        segStart = k;
+      }
+      prevPair = v;
+    }
+    this.encodeSegment(s, off[segStart], len, cache, out);
   }
 
   /** Encodes s[from, to), a run of characters with no cut inside, through the segment cache. */
@@ -493,6 +537,10 @@ export class SpmTokenizer {
     prev[a] = -1;
     next[b - 1] = -1;
     if (b - a < 2) return;
+    if (b - a <= SCAN_MERGE_MAX) {
+      this.mergeByScan(a, b);
+      return;
+    }
 
     this.heapN = 0;
     for (let i = a + 1; i < b; i++) this.tryAddBigram(i - 1, i);
@@ -510,6 +558,46 @@ export class SpmTokenizer {
       this.tryAddBigram(prev[l], l);
       this.tryAddBigram(l, nr);
     }
+  }
+
+  /**
+   * The same merge for short runs without the heap: the heap's next valid entry is always
+   * the current adjacent pair with the highest score, leftmost on ties, so scan for it.
+   */
+  private mergeByScan(a: number, b: number): void {
+    const slen = this.symLen, prev = this.symPrev, next = this.symNext, sid = this.symId;
+    const pairTok = this.symPairTok;
+    const scores = this.vocab.scores;
+    for (let i = a; i < b - 1; i++) pairTok[i] = this.adjacentToken(i, i + 1);
+    pairTok[b - 1] = -1;
+    for (;;) {
+      let best = -1;
+      let bestScore = 0;
+      for (let i = a; i !== -1; i = next[i]) {
+        const t = pairTok[i];
+        if (t >= 0) {
+          const sc = scores[t];
+          if (best < 0 || sc > bestScore) { best = i; bestScore = sc; }
+        }
+      }
+      if (best < 0) return;
+      const r = next[best];
+      slen[best] += slen[r];
+      slen[r] = 0;
+      sid[best] = pairTok[best];
+      const nr = next[r];
+      next[best] = nr;
+      if (nr >= 0) prev[nr] = best;
+      pairTok[best] = nr >= 0 ? this.adjacentToken(best, nr) : -1;
+      const p = prev[best];
+      if (p >= 0) pairTok[p] = this.adjacentToken(p, best);
+    }
+  }
+
+  /** Token formed by symbols l and r (neighbours), or -1. */
+  private adjacentToken(l: number, r: number): number {
+    if (this.symLen[l] + this.symLen[r] > this.maxTokenLen) return -1;
+    return this.pairToken(this.symId[l], this.symId[r]);
   }
 
   /** Appends the id(s) for final symbol k. */
