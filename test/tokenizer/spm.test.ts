@@ -197,6 +197,15 @@ describe('SpmTokenizer on real vocabularies', () => {
         for (let i = 0; i < len; i++) s += alphabet[Math.floor(r() * alphabet.length)];
         same(s);
       }
+      // long runs with no cut point (exercise the heap path, not only the short-run scan)
+      for (const alpha of ['aeinrst', 'ab', ' ', 'e ', '\n ', 'th e']) {
+        for (let k = 0; k < 20; k++) {
+          const len = 30 + Math.floor(r() * 300);
+          let s = '';
+          for (let i = 0; i < len; i++) s += alpha[Math.floor(r() * alpha.length)];
+          same(s);
+        }
+      }
     });
   }
 
