@@ -99,6 +99,8 @@ export interface LutraExports {
   /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */
   lt_forward(model: Ptr, token: number, pos: number): Ptr;
   lt_model_logits(model: Ptr): Ptr;
+  /** float *lt_model_rope_freqs(model): rope_dim/2 inverse frequencies, rescalable before the first forward. */
+  lt_model_rope_freqs(model: Ptr): Ptr;
   /** The status of the last failing call. */
   lt_last_error(): number;
 }

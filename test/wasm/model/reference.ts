@@ -5,6 +5,10 @@
 export interface RefConfig {
   nVocab: number; nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; headDim: number;
   nFf: number; ropeDim: number; ropeNeox: boolean; ropeBase: number; rmsEps: number;
+  /** Linear RoPE scaling (positions times this); default 1. */
+  ropeFreqScale?: number;
+  /** Per-pair frequency divisors (a GGUF's rope_freqs.weight). */
+  ropeFactors?: ArrayLike<number>;
 }
 
 export interface RefLayer {
@@ -39,7 +43,7 @@ function rmsnorm(x: Float64Array, w: ArrayLike<number>, eps: number): Float64Arr
 function rope(x: Float64Array, nHeads: number, c: RefConfig, pos: number) {
   for (let h = 0; h < nHeads; h++)
     for (let i = 0; i < c.ropeDim / 2; i++) {
-      const t = pos * c.ropeBase ** ((-2 * i) / c.ropeDim);
+      const t = (pos * (c.ropeFreqScale ?? 1) * c.ropeBase ** ((-2 * i) / c.ropeDim)) / (c.ropeFactors?.[i] ?? 1);
       const o = h * c.headDim;
       const [a, b] = c.ropeNeox ? [o + i, o + i + c.ropeDim / 2] : [o + 2 * i, o + 2 * i + 1];
       const xa = x[a], xb = x[b];

@@ -137,3 +137,9 @@ int lt_model_check(lt_model *m) {
 
 /* Exported so tests and TypeScript can read the buffers without mirroring the struct. */
 LT_EXPORT(lt_model_logits) float *lt_model_logits(lt_model *m) { return m->logits; }
+
+/* The RoPE inverse frequencies (rope_dim/2 floats, base^(-2i/rope_dim)). The
+ * loader may rescale them in place before the first forward: per-dimension
+ * factors (a GGUF's rope_freqs.weight, as Llama 3.1+ ship) and linear
+ * position scaling both divide the frequencies. */
+LT_EXPORT(lt_model_rope_freqs) float *lt_model_rope_freqs(lt_model *m) { return m->inv_freq; }
