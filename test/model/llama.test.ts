@@ -64,8 +64,8 @@ describe.each(FLAVORS)('llama models from GGUF (%s)', (flavor) => {
     });
     const ids = greedy(model, tok, 'Once upon a time', 48);
     const text = tok.decode(ids);
-    // the first 32 tokens at least reproduce llama.cpp, and as far as the reference text goes
-    expect(tok.decode(ids.slice(0, 32)).length).toBeGreaterThanOrEqual(STORIES_32.length - 8);
+    // exactly 32 tokens make up the brief's reference text; the F32 file also matches the longer one
+    expect(tok.decode(ids.slice(0, 32))).toBe(STORIES_32);
     const n = Math.min(text.length, expected.length);
     expect(text.slice(0, n)).toBe(expected.slice(0, n));
     expect(text.length).toBeGreaterThanOrEqual(STORIES_32.length);

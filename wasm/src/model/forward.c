@@ -35,6 +35,11 @@ static void matvec(const lt_tensor *w, lt_act *a, float *y) {
   }
 }
 
+/* Layer l's weight in a per-layer slot. */
+static inline const lt_tensor *layer_weight(const lt_model *m, int l, int slot) {
+  return &m->layers[(size_t)l * LT_N_LAYER_SLOTS + (slot - LT_N_GLOBAL_SLOTS)];
+}
+
 static lt_act input(lt_model *m, const float *x, int K) {
   return (lt_act){x, K, 0, m->xq, m->xd};
 }
@@ -51,33 +56,32 @@ float *lt_forward(lt_model *m, int token, int pos) {
   const float att_scale = 1.0f / lt_sqrtf((float)head_dim);
 
   for (int l = 0; l < m->n_layer; l++) {
-    const lt_tensor *w = m->layers + (size_t)l * LT_N_LAYER_SLOTS - LT_N_GLOBAL_SLOTS; /* w[slot] */
     float *k_layer = m->k_cache + (size_t)l * m->n_ctx * kv_dim;
     float *v_layer = m->v_cache + (size_t)l * m->n_ctx * kv_dim;
     float *k = k_layer + (size_t)pos * kv_dim, *v = v_layer + (size_t)pos * kv_dim;
 
     /* attention block */
-    lt_rmsnorm(m->x, w[LT_SLOT_ATTN_NORM].data, m->xb, n_embd, m->rms_eps);
+    lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, m->xb, n_embd, m->rms_eps);
     lt_act a = input(m, m->xb, n_embd);
-    matvec(&w[LT_SLOT_ATTN_Q], &a, m->q);
-    matvec(&w[LT_SLOT_ATTN_K], &a, k); /* straight into the cache */
-    matvec(&w[LT_SLOT_ATTN_V], &a, v);
+    matvec(layer_weight(m, l, LT_SLOT_ATTN_Q), &a, m->q);
+    matvec(layer_weight(m, l, LT_SLOT_ATTN_K), &a, k); /* straight into the cache */
+    matvec(layer_weight(m, l, LT_SLOT_ATTN_V), &a, v);
     lt_rope(m->q, m->n_head, head_dim, m->rope_dim, m->rope_cos, m->rope_sin, m->rope_neox);
     lt_rope(k, m->n_head_kv, head_dim, m->rope_dim, m->rope_cos, m->rope_sin, m->rope_neox);
     lt_attention(m->q, k_layer, v_layer, m->att_out, m->att, m->n_ctx, m->n_head, m->n_head_kv,
                  head_dim, kv_dim, pos + 1, att_scale, 0, m->n_head);
     a = input(m, m->att_out, m->q_dim);
-    matvec(&w[LT_SLOT_ATTN_OUT], &a, m->xb);
+    matvec(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, m->xb);
     lt_add(m->x, m->xb, m->x, n_embd);
 
     /* feed-forward block (SwiGLU) */
-    lt_rmsnorm(m->x, w[LT_SLOT_FFN_NORM].data, m->xb, n_embd, m->rms_eps);
+    lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_FFN_NORM)->data, m->xb, n_embd, m->rms_eps);
     a = input(m, m->xb, n_embd);
-    matvec(&w[LT_SLOT_FFN_GATE], &a, m->hb);
-    matvec(&w[LT_SLOT_FFN_UP], &a, m->hb2);
+    matvec(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb);
+    matvec(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2);
     lt_silu_mul(m->hb, m->hb2, m->hb, m->n_ff);
     a = input(m, m->hb, m->n_ff);
-    matvec(&w[LT_SLOT_FFN_DOWN], &a, m->xb);
+    matvec(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, m->xb);
     lt_add(m->x, m->xb, m->x, n_embd);
   }
 
