@@ -57,6 +57,7 @@ describe('Sampler stages against the reference', () => {
         ['gaussian + peaks', gaussianLogits(vocab, vocab + 1)],
         ['flat (sd 0.3)', gaussianLogits(vocab, vocab + 2, 0.3, 0)],
         ['peaked (sd 4)', gaussianLogits(vocab, vocab + 3, 4, 3)],
+        ['wide (sd 30)', gaussianLogits(vocab, vocab + 4, 30, 0)],
       ];
       for (const [what, logits] of logitSets) {
         for (const [name, options] of STAGES) {
