@@ -43,9 +43,10 @@ let installed = false;
 export function installErrorTransfer(): void {
   if (installed) return;
   installed = true;
+  // comlink does not export its thrown-value marker; reuse its own test for it.
+  const builtin = Comlink.transferHandlers.get('throw')!;
   Comlink.transferHandlers.set('throw', {
-    canHandle: (value: unknown): value is { value: unknown } =>
-      typeof value === 'object' && value !== null && Comlink.throwMarker in value,
+    canHandle: (value: unknown): value is { value: unknown } => builtin.canHandle(value),
     serialize: ({ value }: { value: unknown }) => [toWire(value), []],
     deserialize: (wire: WireError) => {
       throw fromWire(wire);

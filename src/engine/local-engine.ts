@@ -114,7 +114,8 @@ export class LocalEngine implements Engine {
       for (let i = 1; i < promptTokens.length; i++) logits = model.forward(promptTokens[i], i);
       const prefillEnd = performance.now();
 
-      const detok = new StreamingDetokenizer(tokenizer);
+      // A continuation of the prompt: its first piece keeps its leading space.
+      const detok = new StreamingDetokenizer(tokenizer, { stripLeadingSpace: false });
       const generated: number[] = [];
       let text = '';
       let finishReason: FinishReason = 'length';
