@@ -23,6 +23,7 @@
  * keeps the space after a BOS; with `removeSpecial` it drops the BOS and still keeps it).
  */
 import { InvalidArgumentError } from '../errors.ts';
+import { partitionSpecial, specialTokenOrder, wellFormed, type Fragment } from './special.ts';
 import { TokenType, type Vocab } from './vocab.ts';
 
 export interface EncodeOptions {
@@ -50,30 +51,6 @@ const SEGMENT_CACHE_LIMIT = 1 << 16;
 /** Runs up to this many characters are merged by scanning instead of with the heap (same result, faster). */
 const SCAN_MERGE_MAX = 32;
 const utf8Encoder = new TextEncoder();
-
-/** C isspace() over the characters that matter here. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
-}
-
-/** Lone surrogates become U+FFFD, as UTF-8 encoding of the string would make them. */
-function wellFormed(s: string): string {
-  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
-  if (f ? f.call(s) : !/[\uD800-\uDFFF]/.test(s)) return s;
-  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
 
 /** Open-addressing hash map from a pair of non-negative int32 keys to an int32 value. */
 class PairTable {
@@ -125,9 +102,6 @@ class PairTable {
     for (let i = 0; i < oldA.length; i++) if (oldA[i] !== -1) this.set(oldA[i], oldB[i], oldV[i]);
   }
 }
-
-/** A text fragment [start, end) of the input, or a special token (tok >= 0). */
-interface Fragment { tok: number; start: number; end: number }
 
 export class SpmTokenizer {
   readonly vocab: Vocab;
@@ -203,17 +177,7 @@ export class SpmTokenizer {
     }
     this.hasAllByteTokens = all;
 
-    const special: number[] = [];
-    const byteLen = new Map<number, number>();
-    for (let i = 0; i < tokens.length; i++) {
-      const t = types[i];
-      if (t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN) {
-        special.push(i);
-        byteLen.set(i, utf8Length(tokens[i]));
-      }
-    }
-    special.sort((a, b) => byteLen.get(b)! - byteLen.get(a)! || a - b);
-    this.specialTokens = special;
+    this.specialTokens = specialTokenOrder(vocab);
     this.pieces = new Array(tokens.length);
   }
 
@@ -257,46 +221,7 @@ export class SpmTokenizer {
 
   /** Splits special-token texts out of `text` exactly as llama.cpp's tokenizer_st_partition. */
   private partition(text: string, parseSpecial: boolean): Fragment[] {
-    let frags: Fragment[] = [{ tok: -1, start: 0, end: text.length }];
-    const { tokens, types, lstripIds, rstripIds } = this.vocab;
-    for (const id of this.specialTokens) {
-      const t = types[id];
-      if (!parseSpecial && (t === TokenType.CONTROL || t === TokenType.UNKNOWN)) continue;
-      const st = tokens[id];
-      let next = text.indexOf(st);
-      if (next < 0) continue;
-      const lstrip = lstripIds.has(id);
-      const rstrip = rstripIds.has(id);
-      const L = st.length;
-      const out: Fragment[] = [];
-      for (const f of frags) {
-        if (f.tok >= 0) { out.push(f); continue; }
-        let s = f.start;
-        const e = f.end;
-        for (;;) {
-          // First occurrence at or after s (occurrences are found left to right, so the cached one stays valid).
-          if (next >= 0 && next < s) next = text.indexOf(st, s);
-          if (next < 0 || next + L > e) {
-            if (e > s) out.push({ tok: -1, start: s, end: e });
-            break;
-          }
-          const m = next;
-          if (m > s) {
-            let ll = m - s;
-            if (lstrip) while (ll > 0 && isSpace(text.charCodeAt(s + ll - 1))) ll--;
-            if (ll > 0) out.push({ tok: -1, start: s, end: s + ll });
-          }
-          out.push({ tok: id, start: 0, end: 0 });
-          if (m + L >= e) break;
-          let rs = m + L;
-          if (rstrip) while (rs < e && isSpace(text.charCodeAt(rs))) rs++;
-          s = rs;
-          if (s >= e) break;
-        }
-      }
-      frags = out;
-    }
-    return frags;
+    return partitionSpecial(text, this.vocab, this.specialTokens, parseSpecial);
   }
 
   private resetCaches(): void {

@@ -1,0 +1,97 @@
+/**
+ * Pieces shared by every tokenizer: splitting special-token texts out of the input the way
+ * llama.cpp's `tokenizer_st_partition` does, plus small string helpers.
+ *
+ * Special tokens are the control / user-defined / unknown tokens, tried longest UTF-8 text
+ * first. Control and unknown tokens are recognised only when `parseSpecial`; user-defined
+ * tokens always (as llama.cpp and HF tokenizers do). Tokens with the lstrip / rstrip
+ * attribute swallow the whitespace on that side.
+ */
+import { TokenType, type Vocab } from './vocab.ts';
+
+/** A text fragment [start, end) of the input, or a special token (tok >= 0). */
+export interface Fragment { tok: number; start: number; end: number }
+
+/** C isspace() over the characters that matter here. */
+export function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+/** Lone surrogates become U+FFFD, as UTF-8 encoding of the string would make them. */
+export function wellFormed(s: string): string {
+  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  if (f ? f.call(s) : !/[\uD800-\uDFFF]/.test(s)) return s;
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** Control / user-defined / unknown token ids, longest UTF-8 text first (ties: lower id first). */
+export function specialTokenOrder(vocab: Vocab): number[] {
+  const { tokens, types } = vocab;
+  const special: number[] = [];
+  const byteLen = new Map<number, number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = types[i];
+    if (t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN) {
+      special.push(i);
+      byteLen.set(i, utf8Length(tokens[i]));
+    }
+  }
+  special.sort((a, b) => byteLen.get(b)! - byteLen.get(a)! || a - b);
+  return special;
+}
+
+/** Splits special-token texts out of `text` exactly as llama.cpp's tokenizer_st_partition. */
+export function partitionSpecial(text: string, vocab: Vocab, specialTokens: readonly number[], parseSpecial: boolean): Fragment[] {
+  let frags: Fragment[] = [{ tok: -1, start: 0, end: text.length }];
+  const { tokens, types, lstripIds, rstripIds } = vocab;
+  for (const id of specialTokens) {
+    const t = types[id];
+    if (!parseSpecial && (t === TokenType.CONTROL || t === TokenType.UNKNOWN)) continue;
+    const st = tokens[id];
+    let next = text.indexOf(st);
+    if (next < 0) continue;
+    const lstrip = lstripIds.has(id);
+    const rstrip = rstripIds.has(id);
+    const L = st.length;
+    const out: Fragment[] = [];
+    for (const f of frags) {
+      if (f.tok >= 0) { out.push(f); continue; }
+      let s = f.start;
+      const e = f.end;
+      for (;;) {
+        // First occurrence at or after s (occurrences are found left to right, so the cached one stays valid).
+        if (next >= 0 && next < s) next = text.indexOf(st, s);
+        if (next < 0 || next + L > e) {
+          if (e > s) out.push({ tok: -1, start: s, end: e });
+          break;
+        }
+        const m = next;
+        if (m > s) {
+          let ll = m - s;
+          if (lstrip) while (ll > 0 && isSpace(text.charCodeAt(s + ll - 1))) ll--;
+          if (ll > 0) out.push({ tok: -1, start: s, end: s + ll });
+        }
+        out.push({ tok: id, start: 0, end: 0 });
+        if (m + L >= e) break;
+        let rs = m + L;
+        if (rstrip) while (rs < e && isSpace(text.charCodeAt(rs))) rs++;
+        s = rs;
+        if (s >= e) break;
+      }
+    }
+    frags = out;
+  }
+  return frags;
+}
