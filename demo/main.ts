@@ -42,7 +42,7 @@ function clearError(): void {
 function describe(report: EngineReport): string {
   const types = Object.entries(report.tensorTypes).map(([t, n]) => `${n}×${t}`).join(', ');
   const mb = (n: number) => (n / 1e6).toFixed(1) + ' MB';
-  return `${report.modelName} · ${report.architecture} · ${(report.parameters / 1e6).toFixed(2)}M params · ` +
+  return `${report.source} (${report.modelName}) · ${report.architecture} · ${(report.parameters / 1e6).toFixed(2)}M params · ` +
     `${types} · weights ${mb(report.weightBytes)} · ctx ${report.contextLength} · vocab ${report.vocabSize}`;
 }
 

@@ -21,8 +21,9 @@ export class WorkerEngine implements Engine {
   }
 
   load(source: ModelSource, options: LoadOptions = {}): Promise<EngineReport> {
+    // comlink proxies only top-level arguments, so the callback travels on its own.
     const { onProgress, ...rest } = options;
-    return this.remote.load(source, { ...rest, onProgress: onProgress ? Comlink.proxy(onProgress) : undefined }) as Promise<EngineReport>;
+    return this.remote.load(source, rest, onProgress ? Comlink.proxy(onProgress) : undefined) as Promise<EngineReport>;
   }
 
   generate(prompt: string, options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {

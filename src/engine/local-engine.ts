@@ -27,6 +27,18 @@ interface Loaded {
   report: EngineReport;
 }
 
+function sourceName(source: ModelSource): string {
+  if ('url' in source) {
+    try {
+      return decodeURIComponent(new URL(source.url, 'http://localhost/').pathname.split('/').pop() || source.url);
+    } catch {
+      return source.url;
+    }
+  }
+  if ('blob' in source) return (source.blob as File).name ?? 'blob';
+  return 'buffer';
+}
+
 export class LocalEngine implements Engine {
   private loaded: Loaded | undefined;
   private stopRequested = false;
@@ -34,10 +46,14 @@ export class LocalEngine implements Engine {
 
   constructor(private readonly flavor: SimdFlavor = detectFlavor()) {}
 
-  async load(source: ModelSource, options: LoadOptions = {}): Promise<EngineReport> {
+  /**
+   * `progress` is the same callback as `options.onProgress`, passed separately by
+   * WorkerEngine because comlink can only proxy top-level arguments.
+   */
+  async load(source: ModelSource, options: LoadOptions = {}, progress?: LoadOptions['onProgress']): Promise<EngineReport> {
     if (this.busy) throw new InvalidArgumentError('Cannot load a model while a generation is running; stop it first');
     await this.unload();
-    const onProgress = options.onProgress;
+    const onProgress = progress ?? options.onProgress;
     const bytes = await this.openSource(source, onProgress);
     const gguf = await readGGUF(bytes);
     const tokenizer = createTokenizer(gguf);
@@ -46,7 +62,7 @@ export class LocalEngine implements Engine {
       contextLength: options.contextLength,
       onProgress: onProgress ? (loaded, total) => onProgress({ phase: 'load', loaded, total }) : undefined,
     });
-    const report = this.makeReport(gguf, model);
+    const report = this.makeReport(sourceName(source), gguf, model);
     this.loaded = { gguf, tokenizer, model, report };
     return report;
   }
@@ -61,7 +77,7 @@ export class LocalEngine implements Engine {
     return byteSourceFromBuffer(bytes);
   }
 
-  private makeReport(gguf: GGUFFile, model: LlamaModel): EngineReport {
+  private makeReport(source: string, gguf: GGUFFile, model: LlamaModel): EngineReport {
     const tensorTypes: Record<string, number> = {};
     let parameters = 0;
     let weightBytes = 0;
@@ -73,6 +89,7 @@ export class LocalEngine implements Engine {
     }
     const name = gguf.metadata.get('general.name');
     return {
+      source,
       architecture: String(gguf.metadata.get('general.architecture')),
       modelName: typeof name === 'string' ? name : 'unnamed model',
       parameters,
@@ -121,6 +138,10 @@ export class LocalEngine implements Engine {
       let finishReason: FinishReason = 'length';
       let pos = promptTokens.length;
       let firstTokenAt = prefillEnd;
+      // Through comlink a callback runs on its own message port, so its calls can land
+      // after generate()'s own reply. Awaiting the last call's (proxied) return value
+      // guarantees the page has seen every chunk before the result arrives.
+      let lastDelivery: unknown;
       while (generated.length < maxTokens) {
         const next = argmax(logits);
         if (generated.length === 0) firstTokenAt = performance.now();
@@ -128,7 +149,7 @@ export class LocalEngine implements Engine {
         generated.push(next);
         const piece = detok.push(next);
         text += piece;
-        if (piece) onChunk?.({ text: piece, tokens: [next] });
+        if (piece && onChunk) lastDelivery = onChunk({ text: piece, tokens: [next] });
         if (generated.length >= maxTokens) break;
         if (pos >= contextLength) { finishReason = 'context'; break; }
         logits = model.forward(next, pos++);
@@ -136,7 +157,11 @@ export class LocalEngine implements Engine {
         if (this.stopRequested) { finishReason = 'aborted'; break; }
       }
       const tail = detok.flush();
-      if (tail) { text += tail; onChunk?.({ text: tail, tokens: [] }); }
+      if (tail) {
+        text += tail;
+        if (onChunk) lastDelivery = onChunk({ text: tail, tokens: [] });
+      }
+      await lastDelivery;
       const end = performance.now();
       const decodeSeconds = (end - firstTokenAt) / 1000;
       return {

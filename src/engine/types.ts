@@ -31,6 +31,8 @@ export interface TensorReport {
 }
 
 export interface EngineReport {
+  /** File name of the model (last URL segment, File name, or "buffer"). */
+  source: string;
   architecture: string;
   modelName: string;
   parameters: number;
