@@ -287,7 +287,9 @@ export class Sampler {
     const cand = (this.cand ??= new Int32Array(V));
     let n: number;
     if (this.heapVal.length > 0) {
-      n = this.topK(logits, cand);
+      heapSelect(logits, V, this.heapVal, this.heapId);
+      heapDrain(this.heapVal, this.heapId, cand);
+      n = this.heapVal.length;
       this.sorted = true;
       this.identity = false;
     } else {
@@ -301,26 +303,23 @@ export class Sampler {
       this.sorted = false;
     }
     if (o.topP < 1 && n > 1) {
-      n = this.topP(logits, n);
+      n = this.identity ? this.topPAll(logits) : this.topP(logits, n);
       this.sorted = true;
+      this.identity = false;
     }
     if (o.minP > 0 && n > 1) n = this.minP(logits, n);
     this.nCand = n;
   }
 
+  // The methods below only orchestrate; every loop over the candidates is a
+  // module-level function of typed arrays. V8 (Node 20) repeatedly deoptimized
+  // methods that mixed long OSR'd loops with property accesses after them.
+
   /** Fills cand[] with 0..vocabSize−1 when the candidates are still the whole vocabulary. */
   private materialize(): void {
     if (!this.identity) return;
-    const cand = this.cand!;
-    for (let i = 0; i < this.vocabSize; i++) cand[i] = i;
+    fillIdentity(this.cand!, this.vocabSize);
     this.identity = false;
-  }
-
-  /** The k best, best-first, into cand[0..k). */
-  private topK(logits: Float32Array, cand: Int32Array): number {
-    heapSelect(logits, this.vocabSize, this.heapVal, this.heapId);
-    heapDrain(this.heapVal, this.heapId, cand);
-    return this.heapVal.length;
   }
 
   private ensureScratch(): void {
@@ -332,29 +331,10 @@ export class Sampler {
     this.tW ??= new Float64Array(V);
   }
 
-  /** Max logit over cand[0..n), and exp(l - max) into w; returns the sum of w. */
-  private softmaxWeights(logits: Float32Array, n: number, max: number): number {
-    const cand = this.cand!;
-    const w = this.w!;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const e = expNeg(max - logits[cand[i]]);
-      w[i] = e;
-      sum += e;
-    }
-    return sum;
-  }
-
   private maxLogit(logits: Float32Array, n: number): number {
-    const cand = this.cand!;
-    if (this.sorted) return logits[cand[0]];
+    if (this.sorted) return logits[this.cand![0]];
     if (this.identity) return logits[argmaxF32(logits, n)];
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const l = logits[cand[i]];
-      if (l > max) max = l;
-    }
-    return max;
+    return maxOver(logits, this.cand!, n);
   }
 
   /** Locally typical sampling (llama.cpp semantics: keep the lowest |−log p − H| tokens until their mass exceeds p). */
@@ -362,42 +342,27 @@ export class Sampler {
     this.ensureScratch();
     const max = this.maxLogit(logits, n);
     if (!(max > -Infinity)) throw allBanned();
-    const sum = this.softmaxWeights(logits, n, max);
     const w = this.w!;
-    const keys = this.keys!;
-    let entropy = 0;
-    for (let i = 0; i < n; i++) {
-      const p = w[i] / sum;
-      w[i] = p;
-      if (p > 0) entropy -= p * Math.log(p);
-    }
-    for (let i = 0; i < n; i++) keys[i] = Math.abs(-Math.log(w[i]) - entropy);
+    const sum = expWeights(logits, this.cand!, n, max, 1, w);
+    typicalKeys(w, n, sum, this.keys!);
     return this.selectPrefix(n, this.options.typicalP, true, Infinity);
   }
 
-  /** Nucleus: the most likely tokens until their mass reaches p (llama.cpp: cum ≥ p, at least one). */
+  /** Nucleus over a candidate list: the most likely tokens until their mass reaches p (llama.cpp: cum ≥ p, at least one). */
   private topP(logits: Float32Array, n: number): number {
-    if (this.identity) return this.topPAll(logits);
     this.ensureScratch();
     const cand = this.cand!;
     const max = this.maxLogit(logits, n);
     if (!(max > -Infinity)) throw allBanned();
-    const sum = this.softmaxWeights(logits, n, max);
     const w = this.w!;
+    const sum = expWeights(logits, cand, n, max, 1, w);
     const p = this.options.topP;
     if (this.sorted) {
-      let cum = 0;
-      for (let i = 0; i < n; i++) {
-        cum += w[i] / sum;
-        if (cum >= p) return i + 1;
-      }
-      return n;
+      const cut = prefixReaching(w, n, sum, p);
+      return cut < 0 ? n : cut;
     }
     const keys = this.keys!;
-    for (let i = 0; i < n; i++) {
-      w[i] /= sum;
-      keys[i] = -logits[cand[i]];
-    }
+    negLogitKeys(logits, cand, n, sum, w, keys);
     // min-p comes next and keeps exactly the tokens with l >= max + ln(minP):
     // tokens under that threshold need not be gathered or sorted at all.
     const minP = this.options.minP;
@@ -414,76 +379,31 @@ export class Sampler {
   private topPAll(logits: Float32Array): number {
     this.ensureScratch();
     const V = this.vocabSize;
-    let max = -Infinity;
-    for (let i = 0; i < V; i++) if (logits[i] > max) max = logits[i];
+    const max = logits[argmaxF32(logits, V)];
     if (!(max > -Infinity)) throw allBanned();
-
     const hist = (this.expHist ??= new Float64Array(EXP_BUCKETS + 1));
-    hist.fill(0);
-    let z = 0;
-    for (let i = 0; i < V; i++) {
-      const d = max - logits[i];
-      if (d < EXP_RANGE) {
-        const s = d * EXP_STEPS;
-        const b = s | 0;
-        const r = (b - s) / EXP_STEPS;
-        const e = EXP_TABLE[b] * (1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r / 720))))));
-        hist[b] += e;
-        z += e;
-      } else {
-        const e = Math.exp(-d);
-        hist[EXP_BUCKETS] += e;
-        z += e;
-      }
-    }
+    const z = expMassHistogram(logits, V, max, hist);
 
     const p = this.options.topP;
     const minP = this.options.minP;
     const floor = minP > 0 ? max + Math.log(minP) : -Infinity;
-    let thr = -Infinity;
-    const target = p * z;
-    let cum = 0;
-    for (let b = 0; b < EXP_BUCKETS; b++) {
-      cum += hist[b];
-      if (cum >= target) {
-        if (b + 2 <= EXP_BUCKETS) thr = max - (b + 2) / EXP_STEPS;
-        break;
-      }
-    }
+    const b = firstBucketReaching(hist, EXP_BUCKETS, p * z);
+    let thr = b >= 0 && b + 2 <= EXP_BUCKETS ? max - (b + 2) / EXP_STEPS : -Infinity;
     thr = Math.max(thr, floor);
 
-    const cand = this.cand!;
     const tKey = this.tKey!;
     const tId = this.tId!;
     const tW = this.tW!;
     for (;;) {
-      let m = 0;
-      for (let i = 0; i < V; i++) {
-        const l = logits[i];
-        if (l >= thr) {
-          tKey[m] = -l;
-          tId[m] = i;
-          tW[m] = expNeg(max - l) / z;
-          m++;
-        }
-      }
+      const m = gatherAbove(logits, V, thr, max, z, tKey, tId, tW);
       sortByKey(tKey, tId, tW, 0, m - 1);
-      let cut = -1;
-      let c = 0;
-      for (let j = 0; j < m; j++) {
-        c += tW[j];
-        if (c >= p) {
-          cut = j + 1;
-          break;
-        }
-      }
+      let cut = prefixReaching(tW, m, 1, p);
       if (cut < 0 && thr > floor) {
         thr = floor; // the histogram margin was not enough (rounding): gather everything min-p allows
         continue;
       }
-      if (cut < 0) cut = m;
-      cand.set(tId.subarray(0, cut));
-      this.identity = false;
+      if (cut < 0) cut = m; // min-p binds before top-p does
+      this.cand!.set(tId.subarray(0, cut));
       return cut;
     }
   }
@@ -500,61 +420,28 @@ export class Sampler {
     const cand = this.cand!;
     const keys = this.keys!;
     const w = this.w!;
+    const tKey = this.tKey!;
+    const tId = this.tId!;
+    const tW = this.tW!;
     let limit = keyLimit;
     if (n > SORT_DIRECTLY) {
       // probability-mass histogram over the key range, to find the bucket where the cut falls
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const k = keys[i];
-        if (k <= limit && k < Infinity) {
-          if (k < lo) lo = k;
-          if (k > hi) hi = k;
-        }
-      }
+      const range = this.hist; // scratch: [lo, hi] in the first two slots, then overwritten
+      keyRange(keys, n, limit, range);
+      const lo = range[0];
+      const hi = range[1];
       if (hi > lo) {
-        const hist = this.hist;
-        hist.fill(0);
         const scale = BUCKETS / (hi - lo);
-        for (let i = 0; i < n; i++) {
-          const k = keys[i];
-          if (k <= hi) hist[Math.min(BUCKETS - 1, ((k - lo) * scale) | 0)] += w[i];
-        }
-        let cum = 0;
-        for (let b = 0; b < BUCKETS; b++) {
-          cum += hist[b];
-          if (cum >= target) {
-            // one bucket of margin against rounding in the bucket index
-            if (b + 2 < BUCKETS) limit = Math.min(limit, lo + (b + 2) / scale);
-            break;
-          }
-        }
+        keyHistogram(keys, w, n, lo, hi, scale, this.hist);
+        const b = firstBucketReaching(this.hist, BUCKETS, target);
+        // one bucket of margin against rounding in the bucket index
+        if (b >= 0 && b + 2 < BUCKETS) limit = Math.min(limit, lo + (b + 2) / scale);
       }
     }
     for (;;) {
-      const tKey = this.tKey!;
-      const tId = this.tId!;
-      const tW = this.tW!;
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        const k = keys[i];
-        if (k <= limit) {
-          tKey[m] = k;
-          tId[m] = cand[i];
-          tW[m] = w[i];
-          m++;
-        }
-      }
+      const m = gatherKeys(keys, cand, w, n, limit, tKey, tId, tW);
       sortByKey(tKey, tId, tW, 0, m - 1);
-      let cut = -1;
-      let cum = 0;
-      for (let j = 0; j < m; j++) {
-        cum += tW[j];
-        if (strict ? cum > target : cum >= target) {
-          cut = j + 1;
-          break;
-        }
-      }
+      let cut = strict ? prefixExceeding(tW, m, target) : prefixReaching(tW, m, 1, target);
       if (cut < 0 && limit < keyLimit) {
         limit = keyLimit; // the histogram margin was not enough (rounding): gather everything allowed
         continue;
@@ -572,25 +459,14 @@ export class Sampler {
 
   /** Keeps the tokens with p ≥ minP · p_max, i.e. logit ≥ max + ln(minP) (llama.cpp). */
   private minP(logits: Float32Array, n: number): number {
-    const cand = this.cand!;
     const threshold = this.maxLogit(logits, n) + Math.log(this.options.minP);
-    if (this.sorted) {
-      let i = 1;
-      while (i < n && logits[cand[i]] >= threshold) i++;
-      return i;
-    }
+    const cand = this.cand!;
+    if (this.sorted) return sortedPrefixAbove(logits, cand, n, threshold);
     if (this.identity) {
-      let m = 0;
-      for (let i = 0; i < n; i++) if (logits[i] >= threshold) cand[m++] = i;
       this.identity = false;
-      return m;
+      return gatherIdsAbove(logits, n, threshold, cand);
     }
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const id = cand[i];
-      if (logits[id] >= threshold) cand[m++] = id;
-    }
-    return m;
+    return compactAbove(logits, cand, n, threshold);
   }
 
   // ---------------------------------------------------------------- temperature, draw
@@ -599,37 +475,215 @@ export class Sampler {
   private weigh(logits: Float32Array): number {
     const n = this.nCand;
     this.materialize();
-    const cand = this.cand!;
     const w = (this.w ??= new Float64Array(this.vocabSize));
     const max = this.maxLogit(logits, n);
     if (!(max > -Infinity)) throw allBanned();
-    const invT = 1 / this.options.temperature;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const e = expNeg((max - logits[cand[i]]) * invT);
-      w[i] = e;
-      sum += e;
-    }
-    return sum;
+    return expWeights(logits, this.cand!, n, max, 1 / this.options.temperature, w);
   }
 
   private draw(logits: Float32Array): number {
     const sum = this.weigh(logits);
-    const n = this.nCand;
-    const cand = this.cand!;
-    const w = this.w!;
-    const r = this.rng.nextDouble() * sum;
-    let acc = 0;
-    let last = 0;
-    for (let i = 0; i < n; i++) {
-      if (w[i] > 0) {
-        acc += w[i];
-        last = i;
-        if (acc > r) return cand[i];
-      }
-    }
-    return cand[last]; // r rounded up to sum
+    return pick(this.w!, this.cand!, this.nCand, this.rng.nextDouble() * sum);
   }
+}
+
+// ---------------------------------------------------------------- loops
+
+function fillIdentity(cand: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) cand[i] = i;
+}
+
+function maxOver(logits: Float32Array, cand: Int32Array, n: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const l = logits[cand[i]];
+    if (l > max) max = l;
+  }
+  return max;
+}
+
+/** w[i] = exp((logits[cand[i]] − max) · invT); returns the sum. */
+function expWeights(logits: Float32Array, cand: Int32Array, n: number, max: number, invT: number, w: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = expNeg((max - logits[cand[i]]) * invT);
+    w[i] = e;
+    sum += e;
+  }
+  return sum;
+}
+
+/** Normalizes w by sum and writes the typical-sampling key |−log p − H| of each into keys. */
+function typicalKeys(w: Float64Array, n: number, sum: number, keys: Float64Array): void {
+  let entropy = 0;
+  for (let i = 0; i < n; i++) {
+    const p = w[i] / sum;
+    w[i] = p;
+    if (p > 0) entropy -= p * Math.log(p);
+  }
+  for (let i = 0; i < n; i++) keys[i] = Math.abs(-Math.log(w[i]) - entropy);
+}
+
+/** Normalizes w by sum and writes −logit as the key (ascending key = descending logit). */
+function negLogitKeys(logits: Float32Array, cand: Int32Array, n: number, sum: number, w: Float64Array, keys: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    w[i] /= sum;
+    keys[i] = -logits[cand[i]];
+  }
+}
+
+/** Length of the shortest prefix of w[0..n)/sum whose sum is ≥ target; −1 if none. */
+function prefixReaching(w: Float64Array, n: number, sum: number, target: number): number {
+  let cum = 0;
+  for (let i = 0; i < n; i++) {
+    cum += w[i] / sum;
+    if (cum >= target) return i + 1;
+  }
+  return -1;
+}
+
+/** Length of the shortest prefix of w[0..n) whose sum is > target; −1 if none. */
+function prefixExceeding(w: Float64Array, n: number, target: number): number {
+  let cum = 0;
+  for (let i = 0; i < n; i++) {
+    cum += w[i];
+    if (cum > target) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * One pass: exp(l − max) of every logit (expNeg, inlined for the bucket index),
+ * accumulated per 1/32-logit bucket of distance from the max (the last slot
+ * takes everything 64 or more below). Returns the total (the softmax normalizer).
+ */
+function expMassHistogram(logits: Float32Array, n: number, max: number, hist: Float64Array): number {
+  hist.fill(0);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const d = max - logits[i];
+    let e: number;
+    if (d < EXP_RANGE) {
+      const s = d * EXP_STEPS;
+      const b = s | 0;
+      const r = (b - s) / EXP_STEPS;
+      e = EXP_TABLE[b] * (1 + r * (1 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r / 720))))));
+      hist[b] += e;
+    } else {
+      e = Math.exp(-d);
+      hist[EXP_BUCKETS] += e;
+    }
+    z += e;
+  }
+  return z;
+}
+
+/** First bucket b in [0, buckets) where the running sum of hist reaches target, or −1. */
+function firstBucketReaching(hist: Float64Array, buckets: number, target: number): number {
+  let cum = 0;
+  for (let b = 0; b < buckets; b++) {
+    cum += hist[b];
+    if (cum >= target) return b;
+  }
+  return -1;
+}
+
+/** Tokens with logit ≥ thr into (key −l, id, p = exp(l − max)/z); returns how many. */
+function gatherAbove(
+  logits: Float32Array, n: number, thr: number, max: number, z: number,
+  tKey: Float64Array, tId: Int32Array, tW: Float64Array,
+): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const l = logits[i];
+    if (l >= thr) {
+      tKey[m] = -l;
+      tId[m] = i;
+      tW[m] = expNeg(max - l) / z;
+      m++;
+    }
+  }
+  return m;
+}
+
+/** Smallest and largest finite key ≤ limit into out[0], out[1]. */
+function keyRange(keys: Float64Array, n: number, limit: number, out: Float64Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k <= limit && k < Infinity) {
+      if (k < lo) lo = k;
+      if (k > hi) hi = k;
+    }
+  }
+  out[0] = lo;
+  out[1] = hi;
+}
+
+/** Mass w per key bucket over [lo, hi]; keys above hi are left out. */
+function keyHistogram(keys: Float64Array, w: Float64Array, n: number, lo: number, hi: number, scale: number, hist: Float64Array): void {
+  hist.fill(0);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k <= hi) hist[Math.min(BUCKETS - 1, ((k - lo) * scale) | 0)] += w[i];
+  }
+}
+
+/** Candidates with key ≤ limit into (tKey, tId, tW); returns how many. */
+function gatherKeys(
+  keys: Float64Array, cand: Int32Array, w: Float64Array, n: number, limit: number,
+  tKey: Float64Array, tId: Int32Array, tW: Float64Array,
+): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k <= limit) {
+      tKey[m] = k;
+      tId[m] = cand[i];
+      tW[m] = w[i];
+      m++;
+    }
+  }
+  return m;
+}
+
+/** For cand sorted by descending logit: how many (at least 1) have logit ≥ threshold. */
+function sortedPrefixAbove(logits: Float32Array, cand: Int32Array, n: number, threshold: number): number {
+  let i = 1;
+  while (i < n && logits[cand[i]] >= threshold) i++;
+  return i;
+}
+
+/** Ids in [0, n) with logit ≥ threshold into cand; returns how many. */
+function gatherIdsAbove(logits: Float32Array, n: number, threshold: number, cand: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) if (logits[i] >= threshold) cand[m++] = i;
+  return m;
+}
+
+/** Keeps, in order, the candidates with logit ≥ threshold; returns how many. */
+function compactAbove(logits: Float32Array, cand: Int32Array, n: number, threshold: number): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const id = cand[i];
+    if (logits[id] >= threshold) cand[m++] = id;
+  }
+  return m;
+}
+
+/** The first candidate where the running sum of w passes r (skipping zero weights). */
+function pick(w: Float64Array, cand: Int32Array, n: number, r: number): number {
+  let acc = 0;
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (w[i] > 0) {
+      acc += w[i];
+      last = i;
+      if (acc > r) return cand[i];
+    }
+  }
+  return cand[last]; // r rounded up to sum
 }
 
 /** Index of the largest of logits[0..n), the first on ties (as greedy.ts's argmax, specialized for Float32Array). */
