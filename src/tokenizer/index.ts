@@ -3,7 +3,9 @@
  */
 import { UnsupportedModelError } from '../errors.ts';
 import type { GGUFFile } from '../gguf/types.ts';
+import { bpeTokenizerFromGGUF } from './bpe.ts';
 import { SpmTokenizer, type DecodeOptions, type EncodeOptions, type TokenBytesOptions } from './spm.ts';
+import { WpmTokenizer } from './wpm.ts';
 import { vocabFromGGUF, type Vocab } from './vocab.ts';
 
 export interface Tokenizer {
@@ -27,12 +29,21 @@ export function createTokenizer(file: GGUFFile): Tokenizer {
   switch (model) {
     case 'llama':
       return new SpmTokenizer(vocabFromGGUF(file));
+    case 'gpt2':
+      return bpeTokenizerFromGGUF(file);
+    case 'bert':
+      return new WpmTokenizer(vocabFromGGUF(file));
     default:
-      throw new UnsupportedModelError(`Tokenizer model "${model}" is not supported (supported: "llama")`);
+      throw new UnsupportedModelError(`Tokenizer model "${model}" is not supported (supported: "llama", "gpt2", "bert")`);
   }
 }
 
 export { SpmTokenizer } from './spm.ts';
+export { BpeTokenizer, bpeTokenizerFromGGUF } from './bpe.ts';
+export type { BpeDecodeOptions } from './bpe.ts';
+export { WpmTokenizer } from './wpm.ts';
+export { PreTokenizer, preTokenizerSpec, KNOWN_PRE_TOKENIZERS } from './pretokenize.ts';
+export type { PreTokenizerSpec } from './pretokenize.ts';
 export type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './spm.ts';
 export { StreamingDetokenizer } from './stream.ts';
 export type { StreamOptions } from './stream.ts';

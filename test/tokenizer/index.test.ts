@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedModelError } from '../../src/errors.ts';
 import type { GGUFFile } from '../../src/gguf/types.ts';
-import { createTokenizer, SpmTokenizer } from '../../src/tokenizer/index.ts';
+import { BpeTokenizer, createTokenizer, SpmTokenizer, WpmTokenizer } from '../../src/tokenizer/index.ts';
 import { createVocab, TokenType, vocabFromGGUF } from '../../src/tokenizer/vocab.ts';
 import { loadGGUF } from './helpers.ts';
 
@@ -18,19 +18,28 @@ describe('createTokenizer', () => {
     expect(tok.isEog(1)).toBe(false);
   });
 
-  it.each([
-    ['vocab/ggml-vocab-gpt-2.gguf', 'gpt2'],
-    ['vocab/ggml-vocab-bert-bge.gguf', 'bert'],
-  ])('%s: UnsupportedModelError naming "%s"', (file, model) => {
+  it('builds a BpeTokenizer for "gpt2" and a WpmTokenizer for "bert"', () => {
+    const gpt2 = createTokenizer(loadGGUF('vocab/ggml-vocab-gpt-2.gguf'));
+    expect(gpt2).toBeInstanceOf(BpeTokenizer);
+    expect(gpt2.vocab.pre).toBe('gpt-2');
+    expect(gpt2.isEog(gpt2.eosId)).toBe(true);
+    expect(createTokenizer(loadGGUF('vocab/ggml-vocab-bert-bge.gguf'))).toBeInstanceOf(WpmTokenizer);
+  });
+
+  it('UnsupportedModelError naming an unknown tokenizer model', () => {
     let err: unknown;
     try {
-      createTokenizer(loadGGUF(file));
+      createTokenizer(fakeFile([['tokenizer.ggml.model', 't5'], ['tokenizer.ggml.tokens', ['a', 'b']]]));
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedModelError);
     expect((err as UnsupportedModelError).code).toBe('UNSUPPORTED_MODEL');
-    expect((err as Error).message).toContain(`"${model}"`);
+    expect((err as Error).message).toContain('"t5"');
+  });
+
+  it('UnsupportedModelError for a BPE vocab without merges', () => {
+    expect(() => createTokenizer(fakeFile([['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.tokens', ['a', 'b']]]))).toThrow(UnsupportedModelError);
   });
 
   it('UnsupportedModelError when there is no tokenizer at all', () => {

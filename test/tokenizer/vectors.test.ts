@@ -9,6 +9,10 @@ import { formatIds, loadGGUF, parseIds, readOutputs, readText, splitInputs } fro
 const FILES: [string, number][] = [
   ['vocab/ggml-vocab-llama-spm.gguf', 46],
   ['vocab/ggml-vocab-phi-3.gguf', 46],
+  ['vocab/ggml-vocab-gpt-2.gguf', 46],
+  ['vocab/ggml-vocab-falcon.gguf', 46],
+  ['vocab/ggml-vocab-deepseek-llm.gguf', 46],
+  ['vocab/ggml-vocab-bert-bge.gguf', 46],
   ['models/stories260K.gguf', 46],
   ['models/TinyStories-656K.f16.gguf', 33],
   ['models/tinystories-656k-q8_0.gguf', 33],
