@@ -15,6 +15,7 @@
 LT_INLINE void lut_groups(const uint8_t *w, const int8_t *T, int ng, const int B, v128_t acc[4]) {
   const v128_t m4 = wasm_i8x16_const_splat(0x0F);
   v128_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#pragma clang loop unroll_count(4)
   for (int g = 0; g < ng; g++) {
     v128_t t = wasm_v128_load(T + 16 * g);
     if (B >= 2) {
@@ -106,7 +107,8 @@ LT_INLINE void mm_i8(const uint8_t *W, const int B, int K, int G, int asym, floa
         for (int n = 0; n < nt; n++) {
           const uint8_t *tn = tab + (size_t)n * tstride;
           v128_t acc[4] = {wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0)};
-          lut_groups(wc, (const int8_t *)tn + 16 * j0, F, B, acc);
+          if (F == 16) lut_groups(wc, (const int8_t *)tn + 16 * j0, 16, B, acc);
+          else lut_groups(wc, (const int8_t *)tn + 16 * j0, F, B, acc);
           v128_t tsv = wasm_f32x4_splat(0.5f * ((const float *)(tn + ts_off))[(j0 * 4) / ags]);
           v128_t wi[8];
           widen8(acc, wi);

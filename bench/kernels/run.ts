@@ -1,0 +1,87 @@
+/**
+ * Kernel benchmark: `npm run bench:kernels` (node --import tsx bench/kernels/run.ts).
+ * Starts Vite (COOP/COEP), drives headless Debian Chromium over bench/kernels/index.html,
+ * writes bench/results/kernels.json (rows as issue 3 specifies) and kernels.md.
+ * Options: --quick (one shape, 3 repetitions), --flavors=relaxed
+ */
+import { createServer } from 'vite';
+import { chromium } from '@playwright/test';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const quick = process.argv.includes('--quick');
+const flavors = process.argv.find((a) => a.startsWith('--flavors='))?.split('=')[1] ?? 'simd128,relaxed';
+
+const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn', server: { port: 0 } });
+await server.listen();
+const url = server.resolvedUrls!.local[0];
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const t0 = Date.now();
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log(m.text()));
+  await page.goto(`${url}bench/kernels/index.html?flavors=${flavors}${quick ? '&quick=1' : ''}`);
+  await page.waitForFunction(() => window.__bench || window.__benchError, null, { timeout: 20 * 60_000, polling: 1000 });
+  const err = await page.evaluate(() => window.__benchError);
+  if (err) throw new Error(err);
+  const res = (await page.evaluate(() => window.__bench)) as Record<string, { rows: Row[]; mem: Record<number, number>; prep: Record<string, number>; check: Record<string, string> }>;
+  const version = browser.version();
+  const all = Object.values(res).flatMap((r) => r.rows);
+  // kernels.json keeps exactly the issue's fields; token-mode rows (ternary, exact int16
+  // tables) go to the Markdown table only
+  const rows = all.filter((r) => !r.mode);
+  const outDir = path.join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const jsonName = quick ? 'kernels.quick.json' : 'kernels.json';
+  writeFileSync(path.join(outDir, jsonName), JSON.stringify(rows, null, 1) + '\n');
+  const env = {
+    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown').trim(),
+    l3: execSync("lscpu | grep 'L3 cache' | sed 's/.*: *//'").toString().trim(),
+    chromium: version,
+    date: new Date().toISOString(),
+    minutes: ((Date.now() - t0) / 60000).toFixed(1),
+  };
+  env.load = `${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (1/5/15-min load average at the end; 2 vCPUs shared with other sessions)`;
+  writeFileSync(path.join(outDir, quick ? 'kernels.quick.md' : 'kernels.generated.md'), table(all, res, env));
+  console.log(`wrote ${jsonName} (${rows.length} rows) in ${env.minutes} min`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+interface Row { kernel: string; flavor: string; bits: number | string; M: number; K: number; batch: number; threads: number; ms: number; weight_gbps: number; mem_gbps: number; mode?: string }
+
+function table(rows: Row[], res: Record<string, { mem: Record<number, number>; prep: Record<string, number>; check: Record<string, string> }>, env: Record<string, string>): string {
+  const L: string[] = [];
+  L.push(`Command: \`npm run bench:kernels\` — ${env.cpu} (L3 ${env.l3}), Chromium ${env.chromium}, ${env.date}, ${env.minutes} min; load ${env.load}.`);
+  L.push('');
+  for (const [f, r] of Object.entries(res)) {
+    L.push(`- ${f}: memory read ${Object.entries(r.mem).map(([t, v]) => `${t} thr ${v.toFixed(1)} GB/s`).join(', ')}; spot check NMSE ${JSON.stringify(r.check)}`);
+    L.push(`- ${f}: preprocessing per token (ms, 1 thread) ${Object.entries(r.prep).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+  }
+  L.push('');
+  L.push('| flavor | bits | M×K | thr | batch | LUT ms | MAD ms | LUT÷MAD time | LUT GB/s | MAD GB/s | mem GB/s | LUT % of mem | LUT tok-mode ms | per-token ms (LUT GEMM / MAD GEMM / LUT GEMV) |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const key = (r: Row) => `${r.flavor}|${r.bits}|${r.M}|${r.K}|${r.threads}|${r.batch}`;
+  const by = new Map<string, Row[]>();
+  for (const r of rows) { const k = key(r); if (!by.has(k)) by.set(k, []); by.get(k)!.push(r); }
+  for (const [k, rs] of by) {
+    const lut = rs.find((r) => r.kernel === 'lut' && !r.mode), mad = rs.find((r) => r.kernel === 'mad'), tok = rs.find((r) => r.mode === 'token');
+    if (!lut || !mad) continue;
+    let per = '';
+    if (lut.batch > 1) {
+      const gemv = by.get(k.replace(/\|\d+$/, '|1'))?.find((r) => r.kernel === 'lut' && !r.mode);
+      per = `${(lut.ms / lut.batch).toFixed(3)} / ${(mad.ms / mad.batch).toFixed(3)} / ${gemv?.ms.toFixed(3)}`;
+    }
+    L.push(`| ${lut.flavor} | ${lut.bits} | ${lut.M}×${lut.K} | ${lut.threads} | ${lut.batch} | ${lut.ms.toFixed(3)} | ${mad.ms.toFixed(3)} | ${(lut.ms / mad.ms).toFixed(2)} | ${lut.weight_gbps.toFixed(1)} | ${mad.weight_gbps.toFixed(1)} | ${lut.mem_gbps.toFixed(1)} | ${lut.batch === 1 ? ((100 * lut.weight_gbps) / lut.mem_gbps).toFixed(0) + ' %' : ''} | ${tok ? tok.ms.toFixed(3) : ''} | ${per} |`);
+  }
+  return L.join('\n') + '\n';
+}
