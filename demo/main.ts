@@ -18,6 +18,8 @@ const progressBar = $<HTMLProgressElement>('progress');
 const modelInfo = $<HTMLParagraphElement>('model-info');
 const promptBox = $<HTMLTextAreaElement>('prompt');
 const maxTokensBox = $<HTMLInputElement>('max-tokens');
+const temperatureBox = $<HTMLInputElement>('temperature');
+const seedBox = $<HTMLInputElement>('seed');
 const output = $<HTMLPreElement>('output');
 const stats = $<HTMLSpanElement>('stats');
 const errorBox = $<HTMLParagraphElement>('error');
@@ -97,7 +99,11 @@ async function generate(): Promise<void> {
   let count = 0;
   const started = performance.now();
   try {
-    const result = await engine.generate(promptBox.value, { maxTokens: Number(maxTokensBox.value) || 64 }, (chunk) => {
+    const result = await engine.generate(promptBox.value, {
+      maxTokens: Number(maxTokensBox.value) || 64,
+      temperature: Number(temperatureBox.value) || 0,
+      seed: seedBox.value === '' ? undefined : Number(seedBox.value),
+    }, (chunk) => {
       output.append(document.createTextNode(chunk.text));
       count += chunk.tokens.length;
       const seconds = (performance.now() - started) / 1000;

@@ -11,7 +11,8 @@ import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import { fetchBytes } from '../loader/fetch-bytes.ts';
 import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
-import { argmax } from '../sampler/greedy.ts';
+import { Sampler } from '../sampler/sampler.ts';
+import { StopStringMatcher } from '../sampler/stop.ts';
 import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
 import { StreamingDetokenizer } from '../tokenizer/stream.ts';
 import { detectFlavor, type SimdFlavor } from '../wasm/flavor.ts';
@@ -123,6 +124,11 @@ export class LocalEngine implements Engine {
       throw new InvalidArgumentError(`The prompt has ${promptTokens.length} tokens; the context holds ${contextLength}`);
     }
 
+    // Both validate their options: build them before any work starts.
+    const sampler = new Sampler(options, model.config.vocabSize);
+    const stops = new StopStringMatcher(options.stop ?? []);
+    for (const t of promptTokens) sampler.accept(t); // penalties see the prompt too, as in llama.cpp
+
     this.busy = true;
     this.stopRequested = false;
     try {
@@ -143,20 +149,22 @@ export class LocalEngine implements Engine {
       // guarantees the page has seen every chunk before the result arrives.
       let lastDelivery: unknown;
       while (generated.length < maxTokens) {
-        const next = argmax(logits);
+        const next = sampler.sample(logits);
+        sampler.accept(next);
         if (generated.length === 0) firstTokenAt = performance.now();
         if (stopAtEos && tokenizer.isEog(next)) { finishReason = 'eos'; break; }
         generated.push(next);
-        const piece = detok.push(next);
-        text += piece;
-        if (piece && onChunk) lastDelivery = onChunk({ text: piece, tokens: [next] });
+        const { emit, stopped } = stops.push(detok.push(next));
+        text += emit;
+        if (emit && onChunk) lastDelivery = onChunk({ text: emit, tokens: [next] });
+        if (stopped) { finishReason = 'stop'; break; }
         if (generated.length >= maxTokens) break;
         if (pos >= contextLength) { finishReason = 'context'; break; }
         logits = model.forward(next, pos++);
         await yieldToEventLoop();
         if (this.stopRequested) { finishReason = 'aborted'; break; }
       }
-      const tail = detok.flush();
+      const tail = finishReason === 'stop' ? '' : stops.push(detok.flush()).emit + stops.flush();
       if (tail) {
         text += tail;
         if (onChunk) lastDelivery = onChunk({ text: tail, tokens: [] });
@@ -167,6 +175,7 @@ export class LocalEngine implements Engine {
       return {
         text,
         tokens: generated,
+        seed: sampler.seed,
         finishReason,
         promptTokens: promptTokens.length,
         completionTokens: generated.length,

@@ -3,6 +3,7 @@
  * (inside a worker, or in Node), and by WorkerEngine, a comlink proxy that
  * runs LocalEngine in a dedicated worker so the page's main thread never blocks.
  */
+import type { SamplerOptions } from '../sampler/options.ts';
 import type { SimdFlavor } from '../wasm/flavor.ts';
 
 /** Where a model comes from: a URL, a File/Blob, or bytes already in memory. */
@@ -48,13 +49,19 @@ export interface EngineReport {
   memoryBytes: number;
 }
 
-export interface GenerateOptions {
+/**
+ * Sampling follows llama.cpp's defaults (temperature 0.8, top-k 40, top-p 0.95,
+ * min-p 0.05) unless set; `temperature: 0` is greedy decoding.
+ */
+export interface GenerateOptions extends SamplerOptions {
   /** Stop after this many new tokens (default 128). */
   maxTokens?: number;
   /** Put the BOS token first (default: the model's add_bos setting). */
   addBos?: boolean;
   /** Stop when the model emits an end-of-generation token (default true). */
   stopAtEos?: boolean;
+  /** Stop when the text contains one of these strings (not included in the output). */
+  stop?: string[];
 }
 
 export interface GenerationChunk {
@@ -64,11 +71,13 @@ export interface GenerationChunk {
   tokens: number[];
 }
 
-export type FinishReason = 'length' | 'eos' | 'aborted' | 'context';
+export type FinishReason = 'length' | 'eos' | 'stop' | 'aborted' | 'context';
 
 export interface GenerationResult {
   text: string;
   tokens: number[];
+  /** The seed the sampler used (replays the same text with the same options). */
+  seed: number;
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
