@@ -4,6 +4,7 @@
  * never as HTML.
  */
 import { WorkerEngine } from '../src/client/worker-engine.ts';
+import { startEngineWorker } from '../src/client/default-worker.ts';
 import type { EngineReport, ModelSource } from '../src/engine/types.ts';
 import { LutraError } from '../src/errors.ts';
 
@@ -26,7 +27,7 @@ const errorBox = $<HTMLParagraphElement>('error');
 const urlBox = $<HTMLInputElement>('model-url');
 const fileBox = $<HTMLInputElement>('model-file');
 
-const engine = new WorkerEngine();
+const engine = new WorkerEngine(startEngineWorker());
 let loaded = false;
 
 function showError(error: unknown): void {

@@ -10,13 +10,19 @@ import type {
 import type { LocalEngine } from '../engine/local-engine.ts';
 import { installErrorTransfer } from '../errors-wire.ts';
 
+/**
+ * The engine worker is handed in rather than created here: bundlers resolve
+ * `new Worker(new URL(..., import.meta.url))` where it is written, and the
+ * script-tag build must start the worker from a URL next to its own script
+ * instead (src/client/default-worker.ts has the bundler-friendly form).
+ */
 export class WorkerEngine implements Engine {
   private readonly worker: Worker;
   private readonly remote: Comlink.Remote<LocalEngine>;
 
-  constructor(worker?: Worker) {
+  constructor(worker: Worker) {
     installErrorTransfer();
-    this.worker = worker ?? new Worker(new URL('../../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'lutra-engine' });
+    this.worker = worker;
     this.remote = Comlink.wrap<LocalEngine>(this.worker);
   }
 
