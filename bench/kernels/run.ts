@@ -42,7 +42,7 @@ try {
   mkdirSync(outDir, { recursive: true });
   const jsonName = quick ? 'kernels.quick.json' : 'kernels.json';
   writeFileSync(path.join(outDir, jsonName), JSON.stringify(rows, null, 1) + '\n');
-  const env = {
+  const env: Record<string, string> = {
     cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown').trim(),
     l3: execSync("lscpu | grep 'L3 cache' | sed 's/.*: *//'").toString().trim(),
     chromium: version,

@@ -12,7 +12,8 @@ const SHAPES: [number, number][] = [
 ];
 const BITS: (number | 'ternary')[] = [1, 2, 3, 4, 'ternary'];
 const TERN = 8, G = 128, AGS = 64, ABLK = 64, MB = 1 << 20;
-const POOL = 160 * MB; // cycle through ≥ 5× the 32 MiB L3 so every call reads weights from DRAM
+const POOL = 160 * MB;
+let REPS = 15; // cycle through ≥ 5× the 32 MiB L3 so every call reads weights from DRAM
 
 self.onmessage = async (e: MessageEvent) => {
   const { role, module, memory } = e.data;
@@ -113,7 +114,7 @@ async function drive(k: LutExports, memory: WebAssembly.Memory, ctl: number, bas
   for (const th of [1, 2]) {
     setThreads(th);
     const s: number[] = [];
-    for (let r = 0; r < (quick ? 3 : 7); r++) {
+    for (let r = 0; r < (quick ? 3 : 15); r++) {
       setArgs([pool + (r % 2) * 32 * MB, STREAM]);
       const t0 = performance.now();
       k.lt_thr_run(ctl, Job.STREAM, 0, 0, 1);
@@ -134,6 +135,7 @@ async function drive(k: LutExports, memory: WebAssembly.Memory, ctl: number, bas
   log(`prep ms ${JSON.stringify(prep)}`);
 
   const rows: unknown[] = [];
+  if (quick) REPS = 5;
   const shapes = quick ? SHAPES.slice(0, 1) : SHAPES;
   for (const [M, K] of shapes) {
     for (let n = 0; n < NT; n++) {
@@ -161,27 +163,29 @@ async function drive(k: LutExports, memory: WebAssembly.Memory, ctl: number, bas
         setArgs([w, madBits, K, Gw, 0, zero + 0.0, acts, ABLK, nt, actStride, y, M]);
         const rc = k.lt_thr_run(ctl, Job.MAD_MM, 0, M, 16); if (rc < 0) throw new Error(`mad rc ${rc}`);
       } });
-      for (const v of variants) {
-        const copies = Math.max(2, Math.ceil(POOL / v.bytes));
-        if (copies * v.bytes > POOL + 48 * MB) throw new Error('pool too small');
-        for (const th of [1, 2]) {
-          setThreads(th);
-          for (const batch of [1, 8]) {
+      // LUT and MAD samples are interleaved so both see the same background load
+      for (const th of [1, 2]) {
+        setThreads(th);
+        for (const batch of [1, 8]) {
+          const st = variants.map((v) => {
+            const copies = Math.max(2, Math.ceil(POOL / v.bytes));
+            if (copies * v.bytes > POOL + 48 * MB) throw new Error('pool too small');
             let i = 0;
             const one = () => v.call(batch, pool + (i++ % copies) * v.bytes, th);
             one(); one();
             const t0 = performance.now(); one(); const est = performance.now() - t0;
-            const inner = Math.max(1, Math.ceil(1.5 / Math.max(est, 0.01)));
-            const s: number[] = [];
-            for (let r = 0; r < (quick ? 3 : 7); r++) {
+            return { v, one, inner: Math.max(1, Math.ceil(1.5 / Math.max(est, 0.01))), s: [] as number[] };
+          });
+          for (let r = 0; r < REPS; r++)
+            for (const x of st) {
               const t1 = performance.now();
-              for (let j = 0; j < inner; j++) one();
-              s.push((performance.now() - t1) / inner);
+              for (let j = 0; j < x.inner; j++) x.one();
+              x.s.push((performance.now() - t1) / x.inner);
             }
-            const ms = median(s);
-            const row = { kernel: v.kernel, flavor, bits: b, M, K, batch, threads: th, ms: +ms.toFixed(4),
-              weight_gbps: +(v.bytes / (ms * 1e6)).toFixed(2), mem_gbps: +mem[th].toFixed(2), ...(v.mode ? { mode: v.mode } : {}) };
-            rows.push(row);
+          for (const x of st) {
+            const ms = median(x.s);
+            rows.push({ kernel: x.v.kernel, flavor, bits: b, M, K, batch, threads: th, ms: +ms.toFixed(4),
+              weight_gbps: +(x.v.bytes / (ms * 1e6)).toFixed(2), mem_gbps: +mem[th].toFixed(2), ...(x.v.mode ? { mode: x.v.mode } : {}) });
           }
         }
       }

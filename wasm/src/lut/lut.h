@@ -79,11 +79,13 @@ LT_INLINE v128_t lt_swz(v128_t t, v128_t idx) {
 
 /* i16 lane k = 2^(2q)·L[2k] + 2^(2q+1)·L[2k+1]  (q = 0 or 1); q = 2: L[2k] + L[2k+1] */
 LT_INLINE v128_t lt_pair(v128_t L, const int q) {
-  if (q == 2) return wasm_i16x8_extadd_pairwise_i8x16(L);
 #if LT_RELAXED
+  /* same pmaddubsw-style op as the other pairs, with a constant the compiler hoists */
+  if (q == 2) return wasm_i16x8_relaxed_dot_i8x16_i7x16(L, wasm_i16x8_const_splat(0x0101));
   return wasm_i16x8_relaxed_dot_i8x16_i7x16(L, q ? wasm_i16x8_const_splat(0x0804)
                                                   : wasm_i16x8_const_splat(0x0201));
 #else
+  if (q == 2) return wasm_i16x8_extadd_pairwise_i8x16(L);
   v128_t v = wasm_i16x8_add(wasm_i16x8_extadd_pairwise_i8x16(L), wasm_i16x8_shr(L, 8));
   return q ? wasm_i16x8_shl(v, 2) : v;
 #endif
