@@ -213,13 +213,71 @@ type Splitter =
   | { kind: 'gpt2' }
   | { kind: 'llama3' }
   | { kind: 'collapsed'; re: RegExp }
-  | { kind: 'wide'; re: RegExp };
+  | { kind: 'wide'; re: RegExp }
+  /** `[C]+` (plus) or `[C]`: runs of / single class members are pieces. */
+  | { kind: 'run'; member: ClassTest; plus: boolean }
+  /** `\s?[C]+`: an optional whitespace character, then a run of class members. */
+  | { kind: 'wsrun'; ws: ClassTest; member: ClassTest }
+  /** `\s+$`: the whitespace the piece ends with. */
+  | { kind: 'trail'; ws: ClassTest };
 
-function compile(expr: string): Splitter {
-  if (expr === GPT2) return { kind: 'gpt2' };
-  if (expr === LLAMA3) return { kind: 'llama3' };
-  if (/\\p\{/.test(expr)) return { kind: 'collapsed', re: new RegExp(translate(expr, true), 'g') };
-  return { kind: 'wide', re: new RegExp(translate(expr, false), 'gu') };
+/**
+ * Membership of a code point in a bracket class, decided by the translated class regex on the
+ * character the regex would see (collapsed byte or \v-for-whitespace), cached per code point.
+ */
+class ClassTest {
+  private readonly bmp = new Int8Array(0x10000).fill(-1);
+  private readonly astral = new Map<number, boolean>();
+  private readonly re: RegExp;
+  private readonly collapsed: boolean;
+
+  constructor(cls: string, collapsed: boolean) {
+    this.re = new RegExp(`^${cls}$`, collapsed ? '' : 'u');
+    this.collapsed = collapsed;
+  }
+
+  has(cp: number): boolean {
+    if (cp < 0x10000) {
+      const v = this.bmp[cp];
+      if (v >= 0) return v === 1;
+      const r = this.compute(cp);
+      this.bmp[cp] = r ? 1 : 0;
+      return r;
+    }
+    let r = this.astral.get(cp);
+    if (r === undefined) { r = this.compute(cp); this.astral.set(cp, r); }
+    return r;
+  }
+
+  private compute(cp: number): boolean {
+    let ch: string;
+    if (cp < 128) ch = String.fromCharCode(cp);
+    else if (this.collapsed) ch = String.fromCharCode(collapsedByte(cp));
+    else ch = cpFlags(cp) & CP_WHITESPACE ? '\v' : String.fromCodePoint(cp);
+    return this.re.test(ch);
+  }
+}
+
+const CLASS = String.raw`\[(?:[^\]\\]|\\.)*\]`;
+const RE_RUN = new RegExp(`^(${CLASS})(\\+?)$`);
+const WS_PREFIX = `[${WS_CLASS}]`;
+
+function compile(expr: string, fast = true): Splitter {
+  if (fast && expr === GPT2) return { kind: 'gpt2' };
+  if (fast && expr === LLAMA3) return { kind: 'llama3' };
+  const collapsed = /\\p\{/.test(expr);
+  const js = translate(expr, collapsed);
+  if (fast) {
+    // Shapes simple enough to scan directly (same pieces as the regex, without a regex call per piece).
+    let m = RE_RUN.exec(js);
+    if (m) return { kind: 'run', member: new ClassTest(m[1], collapsed), plus: m[2] === '+' };
+    if (js.startsWith(WS_PREFIX + '?')) {
+      m = RE_RUN.exec(js.slice(WS_PREFIX.length + 1));
+      if (m && m[2] === '+') return { kind: 'wsrun', ws: new ClassTest(WS_PREFIX, collapsed), member: new ClassTest(m[1], collapsed) };
+    }
+    if (js === WS_PREFIX + '+$') return { kind: 'trail', ws: new ClassTest(WS_PREFIX, collapsed) };
+  }
+  return collapsed ? { kind: 'collapsed', re: new RegExp(js, 'g') } : { kind: 'wide', re: new RegExp(js, 'gu') };
 }
 
 // ---------------------------------------------------------------- splitting
@@ -231,9 +289,10 @@ export class PreTokenizer {
   readonly spec: PreTokenizerSpec;
   private readonly splitters: Splitter[];
 
-  constructor(spec: PreTokenizerSpec) {
+  /** @param fast scan simple expressions directly instead of with the regex (same result; false is for tests) */
+  constructor(spec: PreTokenizerSpec, fast = true) {
     this.spec = spec;
-    this.splitters = spec.exprs.map(compile);
+    this.splitters = spec.exprs.map((e) => compile(e, fast));
   }
 
   /** Words of `text` in order; they concatenate to `text`. */
@@ -269,6 +328,39 @@ export class PreTokenizer {
         const s = bounds[k], e = bounds[k + 1];
         switch (sp.kind) {
           case 'gpt2': splitGpt2(cps, s, e, add); break;
+          case 'run': {
+            const mem = sp.member;
+            for (let p = s; p < e; ) {
+              if (!mem.has(cps[p])) { p++; continue; }
+              let q = p + 1;
+              if (sp.plus) while (q < e && mem.has(cps[q])) q++;
+              add(p);
+              add(q);
+              p = q;
+            }
+            break;
+          }
+          case 'wsrun': {
+            const mem = sp.member, ws = sp.ws;
+            for (let p = s; p < e; ) {
+              let start = -1;
+              if (p + 1 < e && ws.has(cps[p]) && mem.has(cps[p + 1])) start = p;
+              else if (mem.has(cps[p])) start = p;
+              if (start < 0) { p++; continue; }
+              let q = start === p && !mem.has(cps[p]) ? p + 2 : p + 1;
+              while (q < e && mem.has(cps[q])) q++;
+              add(start);
+              add(q);
+              p = q;
+            }
+            break;
+          }
+          case 'trail': {
+            let t = e;
+            while (t > s && sp.ws.has(cps[t - 1])) t--;
+            add(t);
+            break;
+          }
           case 'llama3': splitLlama3(cps, s, e, add); break;
           case 'collapsed': {
             collapsedText ??= makeCollapsed(cps, n);

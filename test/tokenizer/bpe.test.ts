@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BpeTokenizer, bytesToBpeText, decodeBpeText } from '../../src/tokenizer/bpe.ts';
 import { createTokenizer } from '../../src/tokenizer/index.ts';
-import { PreTokenizer, preTokenizerSpec } from '../../src/tokenizer/pretokenize.ts';
+import { KNOWN_PRE_TOKENIZERS, PreTokenizer, preTokenizerSpec } from '../../src/tokenizer/pretokenize.ts';
 import { StreamingDetokenizer } from '../../src/tokenizer/stream.ts';
 import { wpmWords } from '../../src/tokenizer/wpm.ts';
 import { loadGGUF, readText, rng, splitInputs } from './helpers.ts';
@@ -151,6 +151,22 @@ describe('pre-tokenizers', () => {
     expect(split('tekken', 'HelloWorld ABCdef')).toEqual(['Hello', 'World', ' ABCdef']);
     expect(split('deepseek-coder', 'ab, 12')).toEqual(['ab', ',', ' ', '1', '2']);
     expect(split('smollm', 'x 2024')).toEqual(['x', ' ', '2', '0', '2', '4']);
+  });
+
+  it('the direct scanners give the same pieces as the regexes, for every pre-tokenizer', () => {
+    const SCANNED = ['gpt-2', 'llama3', 'dbrx', 'smaug', 'chatglm4', 'mpt', 'olmo', 'jais', 'trillion', 'granite-docling', 'falcon',
+      'starcoder', 'refact', 'command-r', 'smollm', 'codeshell', 'exaone', 'minerva', 'default'];
+    const texts = [...inputs, ...randomStrings(4, 300), 'a\u3000b  \n\n\t 12345 ,,!! x', '  trailing  \u00a0 '];
+    for (const pre of KNOWN_PRE_TOKENIZERS) {
+      const fast = new PreTokenizer(preTokenizerSpec(pre));
+      const slow = new PreTokenizer(preTokenizerSpec(pre), false);
+      for (const t of texts) {
+        const w = fast.split(t);
+        expect(w.join('')).toBe(t);
+        // Types using the GPT-2 / Llama 3 expressions run llama.cpp's scanners, which differ from the regex in corner cases.
+        if (!SCANNED.includes(preTokenizerSpec(pre).type)) expect(w).toEqual(slow.split(t));
+      }
+    }
   });
 
   it('non-ASCII whitespace and letters follow llama.cpp\'s classes', () => {
