@@ -9,13 +9,13 @@
 import * as Comlink from 'comlink';
 import {
   AbortError, GGUFFormatError, InvalidArgumentError, LutraError, NotLoadedError,
-  OutOfMemoryError, UnsupportedModelError,
+  OutOfMemoryError, UnsupportedModelError, WorkerError,
 } from './errors.ts';
 
 interface WireError { isLutra: boolean; name: string; code: string; message: string; stack?: string }
 
 const lutraErrorClasses: Record<string, new (message: string) => LutraError> = {
-  GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError,
+  GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError, WorkerError,
 };
 
 export function toWire(value: unknown): WireError {

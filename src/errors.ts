@@ -53,3 +53,10 @@ export class InvalidArgumentError extends LutraError {
     super('INVALID_ARGUMENT', message);
   }
 }
+
+/** A kernel worker of the pool failed to start or died; load the model again. */
+export class WorkerError extends LutraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WORKER', message, options);
+  }
+}

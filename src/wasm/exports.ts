@@ -38,6 +38,7 @@ export const Status = {
   ERR_SHAPE: 3,
   ERR_MISSING_TENSOR: 4,
   ERR_ARG: 5,
+  ERR_THREAD: 6,
 } as const;
 
 export function statusName(code: number): string {
@@ -103,6 +104,19 @@ export interface LutraExports {
   lt_model_rope_freqs(model: Ptr): Ptr;
   /** The status of the last failing call. */
   lt_last_error(): number;
+  /** int lt_forward_use_pool(lt_thr_ctl *c): lt_forward runs on this pool's threads (0: alone). */
+  lt_forward_use_pool(ctl: Ptr): number;
+  /** int lt_pool_barrier_bench(ctl, rounds): `rounds` barriers on every thread, one job. */
+  lt_pool_barrier_bench(ctl: Ptr, rounds: number): number;
+
+  // threads/
+  lt_thr_ctl_bytes(): number;
+  lt_thr_init(ctl: Ptr, nthreads: number, spin: number): void;
+  /** void lt_thr_worker(ctl, tid, start_gen): a kernel worker's job loop; returns on stop or abort. */
+  lt_thr_worker(ctl: Ptr, tid: number, startGen: number): void;
+  lt_thr_stop(ctl: Ptr): void;
+  /** Abort the pool: every wait returns, lt_thr_run fails with -ERR_THREAD. */
+  lt_thr_abort(ctl: Ptr): void;
 }
 
 /** The kernel module's exports with their C signatures. */

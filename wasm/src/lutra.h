@@ -29,6 +29,7 @@ enum lt_status {
   LT_ERR_SHAPE = 3,            /* tensor shape inconsistent with the config */
   LT_ERR_MISSING_TENSOR = 4,   /* a required tensor was never set */
   LT_ERR_ARG = 5,              /* bad argument (slot, layer, position...) */
+  LT_ERR_THREAD = 6,           /* the worker pool was aborted (a kernel worker died) */
 };
 
 #endif

@@ -49,6 +49,7 @@ lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_h
   /* the largest matmul input: n_embd (q/k/v/gate/up/output), q_dim (attn out), n_ff (down) */
   int max_k = imax(imax(n_embd, m->q_dim), n_ff);
   int max_k32 = (max_k + LT_QK8_0 - 1) / LT_QK8_0 * LT_QK8_0;
+  m->max_k32 = max_k32;
   int half = rope_dim / 2 > 0 ? rope_dim / 2 : 1;
   if (!(m->layers = alloc_array((uint64_t)n_layer * LT_N_LAYER_SLOTS, sizeof(lt_tensor)))) goto oom;
   if (!(m->k_cache = alloc_array(kv, sizeof(float)))) goto oom;

@@ -50,6 +50,17 @@ typedef struct {
   float *xd;
 } lt_act;
 
+/* One thread's private matmul-input buffers (the normed input, and the Q8_0 form of
+ * whatever input it multiplies): every thread prepares its own copy instead of waiting
+ * at a barrier for one thread to make a shared one. Thread 0 uses the model's xb/xq/xd. */
+typedef struct {
+  float *xb;   /* [max(n_embd, q_dim)] */
+  int8_t *xq;  /* [max_k32] */
+  float *xd;   /* [max_k32 / 32] */
+} lt_scratch;
+
+#define LT_MAX_THREADS 16
+
 typedef struct lt_model {
   /* config */
   int32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx, rope_dim, rope_neox;
@@ -76,6 +87,11 @@ typedef struct lt_model {
   float *xd;      /* Q8_0 activation scales [max_k / 32] */
   float *inv_freq; /* [rope_dim / 2] */
   float *rope_cos, *rope_sin; /* [rope_dim / 2], for the current position */
+
+  /* multi-threaded forward (forward.c) */
+  int32_t max_k32;        /* the largest matmul input, rounded up to 32 */
+  int32_t cur_pos;        /* the position being run, for every thread */
+  lt_scratch scratch[LT_MAX_THREADS]; /* [t] for t >= 1, allocated on first use */
 } lt_model;
 
 lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_head_kv,

@@ -12,11 +12,13 @@ uint32_t lt_lut_bench_stream(const uint8_t *p, uint32_t bytes);
 #define LD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 
 /* Wait until *p != v: spin `spin` atomic loads, then sleep (counting sleepers in *w so
- * the releaser only pays for notify when someone sleeps). */
-static void wait_change(int32_t *p, int32_t v, int32_t spin, int32_t *w) {
+ * the releaser only pays for notify when someone sleeps). Returns early once *abort is
+ * set (lt_thr_abort wakes sleepers). */
+static void wait_change(int32_t *p, int32_t v, int32_t spin, int32_t *w, const int32_t *abort) {
   for (int i = 0; i < spin; i++)
     if (LD(p) != v) return;
   while (LD(p) == v) {
+    if (LD(abort)) return;
     __atomic_fetch_add(w, 1, __ATOMIC_SEQ_CST);
     __builtin_wasm_memory_atomic_wait32((int *)p, v, -1);
     __atomic_fetch_sub(w, 1, __ATOMIC_SEQ_CST);
@@ -45,7 +47,7 @@ void lt_thr_barrier(lt_thr_ctl *c, int tid) {
     __atomic_store_n(&c->bar_count, 0, __ATOMIC_SEQ_CST);
     bump(&c->bar_gen, &c->waiters);
   } else {
-    wait_change(&c->bar_gen, g, c->spin, &c->waiters);
+    wait_change(&c->bar_gen, g, c->spin, &c->waiters, &c->abort);
   }
 }
 
@@ -76,6 +78,9 @@ static void exec(lt_thr_ctl *c, int tid) {
     for (int t = tid; t < (int)a[5]; t += n)
       st |= lt_lut_build((uint8_t *)a[0] + (size_t)t * a[6], (const float *)a[1] + (size_t)t * a[2], (int)a[2], (int)a[3], (int)a[4]);
     break;
+  case LT_JOB_CALL: /* args: fn, ctx (see threads.h) */
+    st = ((lt_thr_fn)(uintptr_t)a[0])((void *)(uintptr_t)a[1], c, tid, n);
+    break;
   }
   c->status[tid] = st;
 }
@@ -86,9 +91,9 @@ LT_EXPORT(lt_thr_worker)
 void lt_thr_worker(lt_thr_ctl *c, int tid, int start_gen) {
   int32_t seen = start_gen;
   for (;;) {
-    wait_change(&c->gen, seen, c->spin, &c->job_waiters);
+    wait_change(&c->gen, seen, c->spin, &c->job_waiters, &c->abort);
     seen = LD(&c->gen);
-    if (LD(&c->stop)) return;
+    if (LD(&c->stop) || LD(&c->abort)) return;
     exec(c, tid);
     lt_thr_barrier(c, tid);
   }
@@ -98,10 +103,12 @@ void lt_thr_worker(lt_thr_ctl *c, int tid, int start_gen) {
  * Returns the first non-zero status (negative error) or 0 / stream checksum. */
 LT_EXPORT(lt_thr_run)
 int lt_thr_run(lt_thr_ctl *c, int kind, int row0, int row1, int gran) {
+  if (lt_thr_aborted(c)) return -LT_ERR_THREAD;
   c->kind = kind; c->row0 = row0; c->row1 = row1; c->gran = gran;
   if (c->nthreads > 1) bump(&c->gen, &c->job_waiters);
   exec(c, 0);
   lt_thr_barrier(c, 0);
+  if (lt_thr_aborted(c)) return -LT_ERR_THREAD;
   for (int i = 0; i < c->nthreads; i++)
     if (c->status[i] < 0) return c->status[i];
   return c->status[0];
@@ -112,6 +119,15 @@ LT_EXPORT(lt_thr_stop)
 void lt_thr_stop(lt_thr_ctl *c) {
   __atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
   bump(&c->gen, &c->job_waiters);
+}
+
+/* Give up on this pool (a worker died, or is about to be terminated): wake everyone; every
+ * wait returns from now on (see threads.h). Safe to call from any thread, any time. */
+LT_EXPORT(lt_thr_abort)
+void lt_thr_abort(lt_thr_ctl *c) {
+  __atomic_store_n(&c->abort, 1, __ATOMIC_SEQ_CST);
+  __builtin_wasm_memory_atomic_notify((int *)&c->gen, 0xFFFFFFFFu);
+  __builtin_wasm_memory_atomic_notify((int *)&c->bar_gen, 0xFFFFFFFFu);
 }
 
 /* Set the number of threads taking part in the next jobs (≤ the workers parked + 1).
