@@ -13,6 +13,7 @@ export const chromiumLaunch = {
 };
 
 const port = Number(process.env.LUTRA_E2E_PORT ?? 5199);
+export const plainPort = Number(process.env.LUTRA_E2E_PLAIN_PORT ?? 5198);
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -26,10 +27,19 @@ export default defineConfig({
     launchOptions: chromiumLaunch,
     headless: true,
   },
-  webServer: {
-    command: `npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}/demo/index.html`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-  },
+  webServer: [
+    {
+      command: `npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+      url: `http://127.0.0.1:${port}/demo/index.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+    {
+      // The script-tag build on a plain server: strict CSP, no COOP/COEP.
+      command: `npm run build:lib && npx tsx test/e2e/static-server.ts ${plainPort}`,
+      url: `http://127.0.0.1:${plainPort}/embed.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+    },
+  ],
 });

@@ -52,11 +52,55 @@ export function specialTokenOrder(vocab: Vocab): number[] {
   return special;
 }
 
+interface TrieNode { next: Map<number, TrieNode>; ids: number[] }
+
+/** Tries over the special-token texts, per special-token list (built on first use). */
+const tries = new WeakMap<readonly number[], TrieNode>();
+
+function trieFor(specialTokens: readonly number[], tokens: readonly string[]): TrieNode {
+  let root = tries.get(specialTokens);
+  if (!root) {
+    root = { next: new Map(), ids: [] };
+    for (const id of specialTokens) {
+      const t = tokens[id];
+      let node = root;
+      for (let i = 0; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        let n = node.next.get(c);
+        if (!n) { n = { next: new Map(), ids: [] }; node.next.set(c, n); }
+        node = n;
+      }
+      node.ids.push(id);
+    }
+    tries.set(specialTokens, root);
+  }
+  return root;
+}
+
+/** The special tokens whose text occurs anywhere in `text` (one pass over the text with a trie). */
+function occurring(text: string, specialTokens: readonly number[], tokens: readonly string[]): Set<number> {
+  const root = trieFor(specialTokens, tokens);
+  const found = new Set<number>();
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let node = root.next.get(text.charCodeAt(i));
+    for (let j = i + 1; node; j++) {
+      for (const id of node.ids) found.add(id);
+      if (j >= n) break;
+      node = node.next.get(text.charCodeAt(j));
+    }
+  }
+  return found;
+}
+
 /** Splits special-token texts out of `text` exactly as llama.cpp's tokenizer_st_partition. */
 export function partitionSpecial(text: string, vocab: Vocab, specialTokens: readonly number[], parseSpecial: boolean): Fragment[] {
   let frags: Fragment[] = [{ tok: -1, start: 0, end: text.length }];
   const { tokens, types, lstripIds, rstripIds } = vocab;
+  // With many special tokens (e.g. thousands of [PAD…] entries) and a long text, first find which occur at all.
+  const present = specialTokens.length > 16 && text.length > 256 ? occurring(text, specialTokens, tokens) : undefined;
   for (const id of specialTokens) {
+    if (present && !present.has(id)) continue;
     const t = types[id];
     if (!parseSpecial && (t === TokenType.CONTROL || t === TokenType.UNKNOWN)) continue;
     const st = tokens[id];

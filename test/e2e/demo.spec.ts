@@ -8,6 +8,7 @@ import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { testdata } from '../paths.ts';
+import { htmlPayloadModel } from './fixtures.ts';
 
 const LLAMA_CPP_CONTINUATION = ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw';
 
@@ -66,4 +67,17 @@ test('an unsupported tensor type is named in a typed error', async ({ page }) =>
   await page.getByTestId('load').click();
   await expect(page.getByTestId('error')).toContainText('UNSUPPORTED_MODEL');
   await expect(page.getByTestId('error')).toContainText('Q4_0');
+});
+
+test('model output that is HTML is shown as text in the demo and runs nothing', async ({ page }) => {
+  await openDemo(page);
+  const { bytes } = htmlPayloadModel();
+  await page.getByTestId('model-file').setInputFiles({ name: 'html-payload.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.getByTestId('load').click();
+  await expect(page.getByTestId('model-info')).toContainText('html-payload.gguf');
+  const text = await generate(page, 'Once upon a time', 3);
+  expect(text).toContain('<img src=x onerror=');
+  expect(await page.getByTestId('output').locator('img, script').count()).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { __lutraXss?: number }).__lutraXss)).toBeUndefined();
+  expect(await page.title()).not.toBe('pwned');
 });
