@@ -4,6 +4,7 @@
  * same TypeScript modules the browser build uses.
  */
 import { LutraError } from '../errors.ts';
+import { runCommand } from './run.ts';
 import { tokenizeCommand } from './tokenize.ts';
 
 export interface CommandIO {
@@ -22,6 +23,7 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  run: runCommand,
   tokenize: tokenizeCommand,
 };
 

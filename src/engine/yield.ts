@@ -10,12 +10,19 @@ const waiting: Array<() => void> = [];
 export function yieldToEventLoop(): Promise<void> {
   if (!channel) {
     channel = new MessageChannel();
-    channel.port1.onmessage = () => waiting.shift()?.();
-    // Node: an open port keeps the process alive; let it exit when nothing else runs.
-    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+    channel.port1.onmessage = () => {
+      waiting.shift()?.();
+      // Node: an open port keeps the process alive; hold it only while a turn is pending.
+      if (waiting.length === 0) nodePort(channel!.port1).unref?.();
+    };
   }
+  nodePort(channel.port1).ref?.();
   return new Promise<void>((resolve) => {
     waiting.push(resolve);
     channel!.port2.postMessage(0);
   });
+}
+
+function nodePort(port: MessagePort): { ref?: () => void; unref?: () => void } {
+  return port as unknown as { ref?: () => void; unref?: () => void };
 }
