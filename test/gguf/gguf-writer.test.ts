@@ -5,7 +5,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GGUFWriter, inferValue } from '../../src/gguf/writer.ts';
+import { GGUFWriter, inferValue, type GGUFWriterTensor, type GGUFWriteArray } from '../../src/gguf/writer.ts';
 import { writeGGUFFile } from '../../src/gguf/node-writer.ts';
 import { parseGGUF } from '../../src/gguf/reader.ts';
 import { readGGUFFile } from '../../src/gguf/node-source.ts';
@@ -13,7 +13,7 @@ import { GGUFValueType } from '../../src/gguf/types.ts';
 import { GGMLType } from '../../src/gguf/ggml-types.ts';
 import { GGUFFormatError } from '../../src/errors.ts';
 import { createTokenizer } from '../../src/tokenizer/index.ts';
-import { buildGGUF, everyTypeKV, type WArray } from './writer.ts';
+import { buildGGUF, everyTypeKV } from './writer.ts';
 import { testdata } from '../paths.ts';
 
 const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-gguf-'));
@@ -34,7 +34,7 @@ function fill(n: number, seed: number): Uint8Array {
 
 function writerWithEveryType(alignment?: number): GGUFWriter {
   const w = new GGUFWriter({ alignment });
-  for (const e of everyTypeKV()) w.set(e.key as string, e.type, e.value as string | number | bigint | boolean | WArray);
+  for (const e of everyTypeKV()) w.set(e.key as string, e.type, e.value as unknown as GGUFWriteArray);
   for (const t of TENSORS) w.addTensor(t.name, t.type, t.dims);
   return w;
 }
@@ -74,7 +74,7 @@ describe('GGUFWriter', () => {
     w.addTensor('y', GGMLType.Q8_0, [64]);
     const data = fill(40, 1), q = fill(68, 2);
     const a = await w.toBytes((t) => (t.name === 'x' ? data : q));
-    const b = await w.toBytes(async function* (t) {
+    const b = await w.toBytes(async function* (t: GGUFWriterTensor) {
       const src = t.name === 'x' ? data : q;
       for (let i = 0; i < src.length; i += 7) yield src.subarray(i, i + 7);
     } as never);
