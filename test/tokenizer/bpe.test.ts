@@ -8,6 +8,8 @@ import { createTokenizer } from '../../src/tokenizer/index.ts';
 import { KNOWN_PRE_TOKENIZERS, PreTokenizer, preTokenizerSpec } from '../../src/tokenizer/pretokenize.ts';
 import { StreamingDetokenizer } from '../../src/tokenizer/stream.ts';
 import { wpmWords } from '../../src/tokenizer/wpm.ts';
+import type { GGUFFile } from '../../src/gguf/types.ts';
+import { createVocab, TokenType } from '../../src/tokenizer/vocab.ts';
 import { loadGGUF, readText, rng, splitInputs } from './helpers.ts';
 
 const BPE_FILES = ['vocab/ggml-vocab-gpt-2.gguf', 'vocab/ggml-vocab-falcon.gguf', 'vocab/ggml-vocab-deepseek-llm.gguf'];
@@ -121,6 +123,28 @@ describe('BPE special tokens and decoding (gpt-2)', () => {
     expect(bytesToBpeText([0x20, 0x41, 0x0a, 0xff, 0xad])).toBe('ĠAĊÿŃ');
     expect([...decodeBpeText('ĠAĊÿŃ')]).toEqual([0x20, 0x41, 0x0a, 0xff, 0xad]);
     expect(new TextDecoder().decode(decodeBpeText('a€'))).toBe('a[UNK_BYTE_0xe282aca€]');
+  });
+
+  it('ignore_merges (Llama 3, Tekken): a word that is a token is taken whole', () => {
+    // "abc" is a token, but the merges build "ab" + "c" and never "abc".
+    const tokens = ['a', 'b', 'c', 'ab', 'abc', 'Ġ'];
+    const v = createVocab({ model: 'gpt2', pre: 'llama-bpe', tokens, types: tokens.map(() => TokenType.NORMAL) });
+    const merges = ['a b'];
+    expect(new BpeTokenizer(v, merges, preTokenizerSpec('llama-bpe')).encode('abc', { addSpecial: false })).toEqual([4]);
+    expect(new BpeTokenizer(v, merges, preTokenizerSpec('qwen2')).encode('abc', { addSpecial: false })).toEqual([3, 2]);
+  });
+
+  it('add_bos follows llama.cpp: forced on for llama-bpe unless the file says otherwise', () => {
+    const file = (extra: [string, unknown][]) => ({
+      version: 3, tensors: [], alignment: 32, dataOffset: 0, fileSize: 0,
+      metadata: new Map<string, unknown>([
+        ['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.pre', 'llama-bpe'],
+        ['tokenizer.ggml.tokens', ['<|begin_of_text|>', 'a']], ['tokenizer.ggml.merges', []], ['tokenizer.ggml.bos_token_id', 0],
+        ...extra,
+      ]),
+    }) as unknown as GGUFFile;
+    expect(createTokenizer(file([])).encode('a')).toEqual([0, 1]);
+    expect(createTokenizer(file([['tokenizer.ggml.add_bos_token', false]])).encode('a')).toEqual([1]);
   });
 
   it('a merge list with pairs missing from the vocab still never throws', () => {
