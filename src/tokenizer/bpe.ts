@@ -26,7 +26,7 @@ import { InvalidArgumentError, UnsupportedModelError } from '../errors.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import { PreTokenizer, preTokenizerSpec, type PreTokenizerSpec } from './pretokenize.ts';
 import { partitionSpecial, specialTokenOrder, wellFormed } from './special.ts';
-import type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './spm.ts';
+import { PairTable, type DecodeOptions, type EncodeOptions, type TokenBytesOptions } from './spm.ts';
 import { TokenType, vocabFromGGUF, type Vocab } from './vocab.ts';
 
 export interface BpeDecodeOptions extends DecodeOptions {
@@ -60,8 +60,6 @@ export function bytesToBpeText(bytes: ArrayLike<number>): string {
   return s;
 }
 
-const KEY_SHIFT = 2 ** 21;
-
 export class BpeTokenizer {
   readonly vocab: Vocab;
   readonly preTokenizer: PreTokenizer;
@@ -74,7 +72,7 @@ export class BpeTokenizer {
   private readonly extraTexts: string[] = [];
   private readonly extraIds = new Map<string, number>();
   /** (left symbol, right symbol) → merge rank. */
-  private readonly ranks = new Map<number, number>();
+  private readonly ranks = new PairTable();
   /** Symbol of the merged pair, per rank. */
   private readonly mergedSym: Int32Array;
   /** Symbol for each byte value. */
@@ -119,9 +117,9 @@ export class BpeTokenizer {
       const pos = m.indexOf(' ', 1);
       const first = pos >= 0 ? m.slice(0, pos) : '';
       const second = pos >= 0 ? m.slice(pos + 1) : '';
-      const key = this.intern(first) * KEY_SHIFT + this.intern(second);
-      if (this.ranks.has(key)) continue; // the first rank wins
-      this.ranks.set(key, r);
+      const a = this.intern(first), b = this.intern(second);
+      if (this.ranks.get(a, b, -1) >= 0) continue; // the first rank wins
+      this.ranks.set(a, b, r);
       this.mergedSym[r] = this.intern(first + second);
     }
   }
@@ -208,8 +206,8 @@ export class BpeTokenizer {
   private push(l: number, r: number): void {
     if (l < 0 || r < 0) return;
     const ls = this.sym[l], rs = this.sym[r];
-    const rank = this.ranks.get(ls * KEY_SHIFT + rs);
-    if (rank === undefined) return;
+    const rank = this.ranks.get(ls, rs, -1);
+    if (rank < 0) return;
     if (this.hN >= this.hRank.length) this.growHeap();
     const hr = this.hRank, hl = this.hLeft;
     let i = this.hN++;

@@ -53,7 +53,7 @@ const SCAN_MERGE_MAX = 32;
 const utf8Encoder = new TextEncoder();
 
 /** Open-addressing hash map from a pair of non-negative int32 keys to an int32 value. */
-class PairTable {
+export class PairTable {
   private keyA = new Int32Array(0);
   private keyB = new Int32Array(0);
   private val = new Int32Array(0);
