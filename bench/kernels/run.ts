@@ -50,7 +50,8 @@ try {
     minutes: ((Date.now() - t0) / 60000).toFixed(1),
   };
   env.load = `${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (1/5/15-min load average at the end; 2 vCPUs shared with other sessions)`;
-  writeFileSync(path.join(outDir, quick ? 'kernels.quick.md' : 'kernels.generated.md'), table(all, res, env));
+  const notes = readFileSync(path.join(root, 'bench/kernels/notes.md'), 'utf8');
+  writeFileSync(path.join(outDir, quick ? 'kernels.quick.md' : 'kernels.md'), notes + '\n' + summary(all) + '\n' + table(all, res, env));
   console.log(`wrote ${jsonName} (${rows.length} rows) in ${env.minutes} min`);
 } finally {
   await browser.close();
@@ -58,6 +59,25 @@ try {
 }
 
 interface Row { kernel: string; flavor: string; bits: number | string; M: number; K: number; batch: number; threads: number; ms: number; weight_gbps: number; mem_gbps: number; mode?: string }
+
+/** Bars of issue 3 (relaxed flavor): per bits × threads, the range over the six shapes. */
+function summary(rows: Row[]): string {
+  const L: string[] = ['## Bars, from this run (relaxed flavor, batch 1, range over the six shapes)', '',
+    '| bits | threads | LUT weight GB/s ÷ mem GB/s | bar | LUT ÷ MAD time | bar |', '|---|---|---|---|---|---|'];
+  for (const b of [1, 2, 3, 4, 'ternary'] as const)
+    for (const th of [1, 2]) {
+      const lut = rows.filter((r) => r.flavor === 'relaxed' && r.bits === b && r.threads === th && r.batch === 1 && r.kernel === 'lut' && !r.mode);
+      if (!lut.length) continue;
+      const frac = lut.map((r) => r.weight_gbps / r.mem_gbps);
+      const ratio = lut.map((r) => r.ms / rows.find((m) => m.kernel === 'mad' && m.flavor === r.flavor && m.bits === r.bits && m.M === r.M && m.K === r.K && m.threads === r.threads && m.batch === 1)!.ms);
+      const need = b === 1 ? 0.6 : 0.8;
+      const bw = typeof b === 'number' && b >= 3 ? '–' : Math.min(...frac) >= need ? 'met' : `missed (${(100 * need).toFixed(0)} %)`;
+      const rb = typeof b === 'number' && b >= 3 ? (Math.max(...ratio) <= 1 ? 'met (≤ 1)' : 'missed') : Math.max(...ratio) < 1 ? 'met (< 1)' : 'missed';
+      const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
+      L.push(`| ${b} | ${th} | ${pct(Math.min(...frac))} – ${pct(Math.max(...frac))} | ${bw} | ${Math.min(...ratio).toFixed(2)} – ${Math.max(...ratio).toFixed(2)} | ${rb} |`);
+    }
+  return L.join('\n') + '\n';
+}
 
 function table(rows: Row[], res: Record<string, { mem: Record<number, number>; prep: Record<string, number>; check: Record<string, string> }>, env: Record<string, string>): string {
   const L: string[] = [];
