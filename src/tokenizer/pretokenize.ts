@@ -18,6 +18,9 @@
  *   members. So \p{P} and \p{S} have llama.cpp's ASCII sets and \s only means ASCII
  *   whitespace plus the non-ASCII White_Space characters.
  * - Other expressions run on the code points with non-ASCII whitespace replaced by \v.
+ * - Expressions of the shapes [C]+, [C], \s?[C]+ and \s+$ are scanned directly (class
+ *   membership decided by the same translated class, cached per code point): the same
+ *   pieces as the regex, without one regex call per piece.
  *
  * Code point classes come from the JS engine's Unicode tables (llama.cpp's are generated
  * from Python's); they agree except for characters assigned in one version and not the other.
