@@ -156,7 +156,7 @@ export class SpmTokenizer {
 
   constructor(vocab: Vocab) {
     this.vocab = vocab;
-    const { tokens, types } = vocab;
+    const { tokens } = vocab;
     this.nVocab = tokens.length;
     let maxLen = 0;
     for (let i = 0; i < tokens.length; i++) {
