@@ -28,6 +28,13 @@ const urlBox = $<HTMLInputElement>('model-url');
 const fileBox = $<HTMLInputElement>('model-file');
 
 const engine = new WorkerEngine(startEngineWorker());
+
+// ?threads=N overrides the thread count; ?debug enables the engine's test hooks and
+// exposes the engine as window.lutraEngine (used by the browser tests).
+const params = new URLSearchParams(location.search);
+const threadsParam = params.get('threads');
+const debug = params.has('debug');
+if (debug) (window as unknown as { lutraEngine: WorkerEngine }).lutraEngine = engine;
 let loaded = false;
 
 function showError(error: unknown): void {
@@ -71,6 +78,8 @@ async function loadModel(): Promise<void> {
   modelInfo.textContent = 'loading…';
   try {
     const report = await engine.load(selectedSource(), {
+      threads: threadsParam ? Number(threadsParam) : undefined,
+      debug,
       onProgress: (p) => { progressBar.value = p.total > 0 ? p.loaded / p.total : 0; },
     });
     progressBar.value = 1;

@@ -11,6 +11,7 @@ import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import { fetchBytes } from '../loader/fetch-bytes.ts';
 import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
+import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
 import { StopStringMatcher } from '../sampler/stop.ts';
 import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
@@ -44,6 +45,9 @@ export class LocalEngine implements Engine {
   private loaded: Loaded | undefined;
   private stopRequested = false;
   private busy = false;
+  /** The worker pool of the loaded model (one thread: no workers). */
+  private threads: EngineThreads | undefined;
+  private debug = false;
 
   constructor(private readonly flavor: SimdFlavor = detectFlavor()) {}
 
@@ -58,7 +62,11 @@ export class LocalEngine implements Engine {
     const bytes = await this.openSource(source, onProgress);
     const gguf = await readGGUF(bytes);
     const tokenizer = createTokenizer(gguf);
+    // kernel workers first: loading places the weights in the pool's shared memory
+    this.debug = options.debug === true;
+    this.threads = await EngineThreads.start({ flavor: this.flavor, requested: options.threads });
     const model = await loadLlamaModel(gguf, bytes, {
+      kernels: this.threads.kernels,
       flavor: this.flavor,
       contextLength: options.contextLength,
       onProgress: onProgress ? (loaded, total) => onProgress({ phase: 'load', loaded, total }) : undefined,
@@ -100,8 +108,8 @@ export class LocalEngine implements Engine {
       vocabSize: model.config.vocabSize,
       tensorTypes,
       flavor: this.flavor,
-      threads: 1,
-      threadNote: 'kernels run on this worker alone: the worker pool is not built yet',
+      threads: this.threads?.threads ?? 1,
+      threadNote: this.threads?.note ?? 'one thread',
       memoryBytes: model.memoryBytes,
     };
   }
@@ -185,6 +193,15 @@ export class LocalEngine implements Engine {
         timeToFirstTokenMs: firstTokenAt - start,
       };
     } catch (error) {
+      const died = this.threads?.failure;
+      if (died) {
+        // a kernel worker died: this model cannot run any more (load() builds a new pool)
+        this.loaded?.model.dispose();
+        this.loaded = undefined;
+        this.threads?.dispose();
+        this.threads = undefined;
+        throw died;
+      }
       if (error instanceof LutraError) throw error;
       throw new LutraError('INTERNAL', `Generation failed: ${(error as Error).message}`, { cause: error });
     } finally {
@@ -212,6 +229,15 @@ export class LocalEngine implements Engine {
     if (this.busy) throw new InvalidArgumentError('Cannot unload while a generation is running; stop it first');
     this.loaded?.model.dispose();
     this.loaded = undefined;
+    this.threads?.dispose();
+    this.threads = undefined;
+  }
+
+  /** Test hook, only with the load option `debug: true`: end a kernel worker as if it had crashed. */
+  async debugTerminateKernelWorker(): Promise<void> {
+    if (!this.debug) throw new InvalidArgumentError('debugTerminateKernelWorker needs the load option debug: true');
+    if (!this.threads) throw new NotLoadedError();
+    this.threads.terminateWorker();
   }
 }
 
