@@ -8,19 +8,27 @@
  */
 import * as Comlink from 'comlink';
 import {
-  AbortError, GGUFFormatError, InvalidArgumentError, LutraError, NotLoadedError,
+  AbortError, DownloadError, GGUFFormatError, InvalidArgumentError, LutraError, NotLoadedError,
   OutOfMemoryError, UnsupportedModelError, WorkerError,
 } from './errors.ts';
 
-interface WireError { isLutra: boolean; name: string; code: string; message: string; stack?: string }
+interface WireError { isLutra: boolean; name: string; code: string; message: string; stack?: string; details?: Record<string, unknown> }
+
+/** Extra fields some LutraError subclasses carry (numbers only), kept across the wire. */
+const DETAIL_FIELDS = ['needed', 'available', 'maxContextLength', 'bitsPerWeight', 'status'];
 
 const lutraErrorClasses: Record<string, new (message: string) => LutraError> = {
-  GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError, WorkerError,
+  GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError, DownloadError, WorkerError,
 };
 
 export function toWire(value: unknown): WireError {
   if (value instanceof LutraError) {
-    return { isLutra: true, name: value.name, code: value.code, message: value.message, stack: value.stack };
+    const details: Record<string, unknown> = {};
+    for (const k of DETAIL_FIELDS) {
+      const v = (value as unknown as Record<string, unknown>)[k];
+      if (typeof v === 'number') details[k] = v;
+    }
+    return { isLutra: true, name: value.name, code: value.code, message: value.message, stack: value.stack, details };
   }
   if (value instanceof Error) return { isLutra: false, name: value.name, code: 'INTERNAL', message: value.message, stack: value.stack };
   return { isLutra: false, name: 'Error', code: 'INTERNAL', message: String(value) };
@@ -31,6 +39,7 @@ export function fromWire(wire: WireError): Error {
     const ErrorClass = lutraErrorClasses[wire.name];
     const error = ErrorClass ? new ErrorClass(wire.message) : new LutraError(wire.code, wire.message);
     if (wire.stack) error.stack = wire.stack;
+    if (wire.details) Object.assign(error, wire.details);
     return error;
   }
   const error = new Error(wire.message);

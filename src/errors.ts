@@ -26,10 +26,39 @@ export class UnsupportedModelError extends LutraError {
   }
 }
 
+export interface OutOfMemoryDetails {
+  /** Bytes the model needs with the requested context. */
+  needed?: number;
+  /** Bytes available (wasm32's 4 GiB or the memoryBudget set). */
+  available?: number;
+  /** Longest context that would fit, when one does. */
+  maxContextLength?: number;
+  /** When not even the weights fit: the bits per weight a quantization would need to fit. */
+  bitsPerWeight?: number;
+}
+
 /** The model, with the requested context, does not fit in the memory lutra can get. */
 export class OutOfMemoryError extends LutraError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly needed?: number;
+  readonly available?: number;
+  readonly maxContextLength?: number;
+  readonly bitsPerWeight?: number;
+  constructor(message: string, options?: { cause?: unknown } & OutOfMemoryDetails) {
     super('OUT_OF_MEMORY', message, options);
+    this.needed = options?.needed;
+    this.available = options?.available;
+    this.maxContextLength = options?.maxContextLength;
+    this.bitsPerWeight = options?.bitsPerWeight;
+  }
+}
+
+/** A download failed (HTTP error, connection lost and not resumable, file changed on the server). */
+export class DownloadError extends LutraError {
+  /** HTTP status, when the server answered with an error. */
+  readonly status?: number;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super('DOWNLOAD', message, options);
+    this.status = options?.status;
   }
 }
 

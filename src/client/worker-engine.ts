@@ -5,10 +5,11 @@
  */
 import * as Comlink from 'comlink';
 import type {
-  Engine, EngineReport, GenerateOptions, GenerationChunk, GenerationResult, LoadOptions, ModelSource,
+  CachedModelInfo, Engine, EngineReport, GenerateOptions, GenerationChunk, GenerationResult, LoadOptions, ModelSource,
 } from '../engine/types.ts';
 import type { LocalEngine } from '../engine/local-engine.ts';
 import { installErrorTransfer } from '../errors-wire.ts';
+import { AbortError } from '../errors.ts';
 
 /**
  * The engine worker is handed in rather than created here: bundlers resolve
@@ -19,6 +20,7 @@ import { installErrorTransfer } from '../errors-wire.ts';
 export class WorkerEngine implements Engine {
   private readonly worker: Worker;
   private readonly remote: Comlink.Remote<LocalEngine>;
+  private loadCounter = 0;
 
   constructor(worker: Worker) {
     installErrorTransfer();
@@ -26,11 +28,23 @@ export class WorkerEngine implements Engine {
     this.remote = Comlink.wrap<LocalEngine>(this.worker);
   }
 
-  load(source: ModelSource, options: LoadOptions = {}): Promise<EngineReport> {
-    // comlink proxies only top-level arguments, so the callback travels on its own.
-    const { onProgress, ...rest } = options;
-    return this.remote.load(source, rest, onProgress ? Comlink.proxy(onProgress) : undefined) as Promise<EngineReport>;
+  async load(source: ModelSource, options: LoadOptions = {}): Promise<EngineReport> {
+    // comlink proxies only top-level arguments, so the callback travels on its own;
+    // an AbortSignal cannot be sent at all: its abort becomes an abortLoad(id) call.
+    const { onProgress, signal, ...rest } = options;
+    if (signal?.aborted) throw new AbortError('Loading aborted');
+    const id = ++this.loadCounter;
+    const onAbort = () => void this.remote.abortLoad(id);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await (this.remote.load(source, rest, onProgress ? Comlink.proxy(onProgress) : undefined, id) as Promise<EngineReport>);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
+
+  listCachedModels(): Promise<CachedModelInfo[]> { return this.remote.listCachedModels(); }
+  deleteCachedModel(url: string): Promise<boolean> { return this.remote.deleteCachedModel(url); }
 
   generate(prompt: string, options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
     return this.remote.generate(prompt, options, onChunk ? Comlink.proxy(onChunk) : undefined) as Promise<GenerationResult>;
@@ -65,8 +79,6 @@ export class WorkerEngine implements Engine {
   }
 
   stop(): Promise<void> { return this.remote.stop(); }
-  /** Test hook (load option `debug: true`): end a kernel worker as if it had crashed. */
-  debugTerminateKernelWorker(): Promise<void> { return this.remote.debugTerminateKernelWorker(); }
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]> { return this.remote.tokenize(text, options); }
   detokenize(tokens: number[]): Promise<string> { return this.remote.detokenize(tokens); }
   report(): Promise<EngineReport> { return this.remote.report(); }

@@ -2,23 +2,24 @@
  * LocalEngine: the engine in the calling thread. In the browser it runs inside
  * the engine worker (worker/engine.worker.ts); in Node it can be used directly.
  *
- * load():     bytes → GGUF header → tokenizer → weights placed in wasm memory
+ * load():     source (URL: cache or streaming download; File/Blob; bytes) → GGUF header →
+ *             tokenizer → memory plan → tensors streamed into wasm memory → cache entry committed
  * generate(): tokenize → prefill → (greedy sample → stream text → forward)*
  */
-import { InvalidArgumentError, LutraError, NotLoadedError } from '../errors.ts';
-import { byteSourceFromBlob, byteSourceFromBuffer, readGGUF, type ByteSource } from '../gguf/reader.ts';
+import { AbortError, InvalidArgumentError, LutraError, NotLoadedError } from '../errors.ts';
 import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile } from '../gguf/types.ts';
-import { fetchBytes } from '../loader/fetch-bytes.ts';
+import { cacheUnavailableReason, CacheIntegrityError, ModelCache } from '../loader/cache.ts';
+import { openModel, type OpenedModel } from '../loader/open.ts';
+import type { MemoryPlan } from '../loader/plan.ts';
 import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
-import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
 import { StopStringMatcher } from '../sampler/stop.ts';
 import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
 import { StreamingDetokenizer } from '../tokenizer/stream.ts';
 import { detectFlavor, type SimdFlavor } from '../wasm/flavor.ts';
 import type {
-  Engine, EngineReport, FinishReason, GenerateOptions, GenerationChunk, GenerationResult, LoadOptions, ModelSource,
+  CachedModelInfo, Engine, EngineReport, FinishReason, GenerateOptions, GenerationChunk, GenerationResult, LoadOptions, ModelSource,
 } from './types.ts';
 import { yieldToEventLoop } from './yield.ts';
 
@@ -45,45 +46,93 @@ export class LocalEngine implements Engine {
   private loaded: Loaded | undefined;
   private stopRequested = false;
   private busy = false;
-  /** The worker pool of the loaded model (one thread: no workers). */
-  private threads: EngineThreads | undefined;
-  private debug = false;
+  private currentLoad: { ctrl: AbortController; id: number | undefined } | undefined;
 
   constructor(private readonly flavor: SimdFlavor = detectFlavor()) {}
 
   /**
    * `progress` is the same callback as `options.onProgress`, passed separately by
-   * WorkerEngine because comlink can only proxy top-level arguments.
+   * WorkerEngine because comlink can only proxy top-level arguments; so is the
+   * AbortSignal, which cannot cross a worker boundary: WorkerEngine passes a
+   * `loadId` and calls abortLoad(loadId) when the page's signal fires.
    */
-  async load(source: ModelSource, options: LoadOptions = {}, progress?: LoadOptions['onProgress']): Promise<EngineReport> {
+  async load(source: ModelSource, options: LoadOptions = {}, progress?: LoadOptions['onProgress'], loadId?: number): Promise<EngineReport> {
     if (this.busy) throw new InvalidArgumentError('Cannot load a model while a generation is running; stop it first');
-    await this.unload();
-    const onProgress = progress ?? options.onProgress;
-    const bytes = await this.openSource(source, onProgress);
-    const gguf = await readGGUF(bytes);
-    const tokenizer = createTokenizer(gguf);
-    // kernel workers first: loading places the weights in the pool's shared memory
-    this.debug = options.debug === true;
-    this.threads = await EngineThreads.start({ flavor: this.flavor, requested: options.threads });
-    const model = await loadLlamaModel(gguf, bytes, {
-      kernels: this.threads.kernels,
-      flavor: this.flavor,
-      contextLength: options.contextLength,
-      onProgress: onProgress ? (loaded, total) => onProgress({ phase: 'load', loaded, total }) : undefined,
-    });
-    const report = this.makeReport(sourceName(source), gguf, model);
-    this.loaded = { gguf, tokenizer, model, report };
-    return report;
+    // a new load supersedes one still running
+    this.currentLoad?.ctrl.abort();
+    const ctrl = new AbortController();
+    const load = { ctrl, id: loadId };
+    this.currentLoad = load;
+    const signal = options.signal ? AbortSignal.any([options.signal, ctrl.signal]) : ctrl.signal;
+    try {
+      await this.unload();
+      return await this.loadFrom(source, options, progress ?? options.onProgress, signal, options.cache ?? true);
+    } catch (e) {
+      if (e instanceof CacheIntegrityError && !signal.aborted) {
+        // the cached copy was corrupt (and is deleted): download it again, once
+        return await this.loadFrom(source, options, progress ?? options.onProgress, signal, 'reload');
+      }
+      throw e;
+    } finally {
+      if (this.currentLoad === load) this.currentLoad = undefined;
+    }
   }
 
-  private async openSource(source: ModelSource, onProgress: LoadOptions['onProgress']): Promise<ByteSource> {
-    if ('url' in source) {
-      const bytes = await fetchBytes(source.url, onProgress ? (loaded, total) => onProgress({ phase: 'download', loaded, total }) : undefined);
-      return byteSourceFromBuffer(bytes);
+  /** Cancel the running load (all of them when `loadId` is undefined); it rejects with AbortError. */
+  async abortLoad(loadId?: number): Promise<void> {
+    const l = this.currentLoad;
+    if (l && (loadId === undefined || l.id === loadId)) l.ctrl.abort();
+  }
+
+  private async loadFrom(source: ModelSource, options: LoadOptions, onProgress: LoadOptions['onProgress'],
+    signal: AbortSignal, cache: boolean | 'reload'): Promise<EngineReport> {
+    const started = performance.now();
+    let opened: OpenedModel | undefined;
+    try {
+      opened = await openModel(source, { signal, onProgress, cache });
+      const { gguf } = opened;
+      const tokenizer = createTokenizer(gguf);
+      let plan: MemoryPlan | undefined;
+      const model = await loadLlamaModel(gguf, opened.source, {
+        flavor: this.flavor,
+        contextLength: options.contextLength,
+        memoryBudget: options.memoryBudget,
+        signal,
+        onPlan: (p) => (plan = p),
+        onProgress: onProgress
+          ? (loaded, total, tensors, tensorCount) => onProgress({ phase: 'load', loaded, total, tensors, tensorCount })
+          : undefined,
+      });
+      const outcome = await opened.finish();
+      if (signal.aborted) throw new AbortError('Loading aborted');
+      const report = this.makeReport(sourceName(source), gguf, model);
+      report.load = {
+        origin: opened.origin,
+        cache: outcome.status,
+        cacheNote: outcome.note,
+        ms: performance.now() - started,
+        plan: {
+          weights: plan!.weights, kvCache: plan!.kvCache, other: plan!.total - plan!.weights - plan!.kvCache,
+          total: plan!.total, budget: plan!.budget,
+        },
+      };
+      this.loaded = { gguf, tokenizer, model, report };
+      return report;
+    } catch (e) {
+      await opened?.cancel().catch(() => {});
+      if (signal.aborted && !(e instanceof AbortError)) throw new AbortError('Loading aborted', { cause: e });
+      throw e;
     }
-    if ('blob' in source) return byteSourceFromBlob(source.blob);
-    const bytes = source.bytes instanceof Uint8Array ? source.bytes : new Uint8Array(source.bytes);
-    return byteSourceFromBuffer(bytes);
+  }
+
+  async listCachedModels(): Promise<CachedModelInfo[]> {
+    if (cacheUnavailableReason()) return [];
+    return new ModelCache().list();
+  }
+
+  async deleteCachedModel(url: string): Promise<boolean> {
+    if (cacheUnavailableReason()) return false;
+    return new ModelCache().delete(url);
   }
 
   private makeReport(source: string, gguf: GGUFFile, model: LlamaModel): EngineReport {
@@ -108,8 +157,8 @@ export class LocalEngine implements Engine {
       vocabSize: model.config.vocabSize,
       tensorTypes,
       flavor: this.flavor,
-      threads: this.threads?.threads ?? 1,
-      threadNote: this.threads?.note ?? 'one thread',
+      threads: 1,
+      threadNote: 'kernels run on this worker alone: the worker pool is not built yet',
       memoryBytes: model.memoryBytes,
     };
   }
@@ -193,15 +242,6 @@ export class LocalEngine implements Engine {
         timeToFirstTokenMs: firstTokenAt - start,
       };
     } catch (error) {
-      const died = this.threads?.failure;
-      if (died) {
-        // a kernel worker died: this model cannot run any more (load() builds a new pool)
-        this.loaded?.model.dispose();
-        this.loaded = undefined;
-        this.threads?.dispose();
-        this.threads = undefined;
-        throw died;
-      }
       if (error instanceof LutraError) throw error;
       throw new LutraError('INTERNAL', `Generation failed: ${(error as Error).message}`, { cause: error });
     } finally {
@@ -229,15 +269,6 @@ export class LocalEngine implements Engine {
     if (this.busy) throw new InvalidArgumentError('Cannot unload while a generation is running; stop it first');
     this.loaded?.model.dispose();
     this.loaded = undefined;
-    this.threads?.dispose();
-    this.threads = undefined;
-  }
-
-  /** Test hook, only with the load option `debug: true`: end a kernel worker as if it had crashed. */
-  async debugTerminateKernelWorker(): Promise<void> {
-    if (!this.debug) throw new InvalidArgumentError('debugTerminateKernelWorker needs the load option debug: true');
-    if (!this.threads) throw new NotLoadedError();
-    this.threads.terminateWorker();
   }
 }
 

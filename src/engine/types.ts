@@ -13,24 +13,57 @@ export type ModelSource =
   | { bytes: ArrayBuffer | Uint8Array };
 
 export interface LoadProgress {
-  phase: 'download' | 'load';
-  /** Bytes received (download) or tensor bytes placed into wasm memory (load). */
+  /**
+   * download: bytes received from the network (all parts of a split model);
+   * cache: bytes read from the browser cache;
+   * load: tensor bytes placed in wasm memory (these run at the same time as the download).
+   */
+  phase: 'download' | 'cache' | 'load';
   loaded: number;
   total: number;
+  /** load phase: tensors placed so far, of tensorCount. */
+  tensors?: number;
+  tensorCount?: number;
 }
 
 export interface LoadOptions {
-  /**
-   * Threads for the kernels, the engine worker included. Default: every logical core up
-   * to 4, half of them above that, at most 8 (src/runtime/pool.ts chooseThreadCount);
-   * always 1 when the page is not cross-origin isolated.
-   */
-  threads?: number;
-  /** Enable test hooks (debugTerminateKernelWorker). */
-  debug?: boolean;
-  /** KV-cache length in tokens; defaults to min(model's context, 2048). */
+  /** KV-cache length in tokens; defaults to min(model's context, 4096). */
   contextLength?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Cancels the load at any stage (download, header, placing tensors); load()
+   * rejects with AbortError and the engine stays usable (no model loaded).
+   */
+  signal?: AbortSignal;
+  /**
+   * URL sources: keep a copy in the browser (OPFS) and load from it next time
+   * (default true). 'reload' downloads again and replaces the copy.
+   */
+  cache?: boolean | 'reload';
+  /** Bytes of wasm memory the model may use (default and maximum: 4 GiB, wasm32). */
+  memoryBudget?: number;
+}
+
+/** A model file kept in the browser's cache. */
+export interface CachedModelInfo {
+  url: string;
+  size: number;
+  etag?: string;
+  lastModified?: string;
+  checksum: string;
+  storedAt: string;
+}
+
+export interface LoadReport {
+  /** Where the bytes came from. */
+  origin: 'network' | 'cache' | 'blob' | 'buffer';
+  /** hit / stored / skipped (with the reason, e.g. storage full) / disabled / unavailable / not-applicable. */
+  cache: 'hit' | 'stored' | 'skipped' | 'disabled' | 'unavailable' | 'not-applicable';
+  cacheNote: string;
+  /** Milliseconds from load() to ready. */
+  ms: number;
+  /** Memory plan: bytes for weights, KV cache, activations+scratch, and the total. */
+  plan: { weights: number; kvCache: number; other: number; total: number; budget: number };
 }
 
 export interface TensorReport {
@@ -55,6 +88,8 @@ export interface EngineReport {
   /** Why lutra runs with fewer threads than the machine has, if it does. */
   threadNote: string;
   memoryBytes: number;
+  /** How the last load went (origin, cache, time, memory plan). */
+  load?: LoadReport;
 }
 
 /**
@@ -104,4 +139,8 @@ export interface Engine {
   detokenize(tokens: number[]): Promise<string>;
   report(): Promise<EngineReport>;
   unload(): Promise<void>;
+  /** Models in the browser's cache (empty where there is no cache, e.g. Node). */
+  listCachedModels(): Promise<CachedModelInfo[]>;
+  /** Remove a model from the cache; true when it was there. */
+  deleteCachedModel(url: string): Promise<boolean>;
 }

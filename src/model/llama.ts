@@ -5,14 +5,19 @@
  *   config   ← GGUF metadata (config.ts)
  *   bindings ← tensor names → weight slots, types and shapes checked (tensors.ts)
  *   memory   ← one shared WebAssembly.Memory, sized for weights + KV cache + scratch
- *   C model  ← lt_model_new (KV cache, activations), then each tensor copied from
- *              the ByteSource into lt_alloc'd memory, one tensor (and at most
- *              16 MiB) at a time, and bound with lt_model_set_tensor
+ *   plan     ← weights + KV cache + activations + scratch vs the budget (loader/plan.ts),
+ *              before any tensor data is read
+ *   C model  ← lt_model_new (KV cache, activations), every tensor lt_alloc'd, then
+ *              the bytes read in file order (a streaming source pipes them straight
+ *              into place; a random-access one reads ≤ 16 MiB at a time) and bound
+ *              with lt_model_set_tensor
  *   forward  ← lt_forward: logits as a Float32Array view into wasm memory
  */
-import { InvalidArgumentError, LutraError, NotLoadedError, OutOfMemoryError, UnsupportedModelError } from '../errors.ts';
+import { AbortError, InvalidArgumentError, LutraError, NotLoadedError, OutOfMemoryError, UnsupportedModelError } from '../errors.ts';
 import type { ByteSource } from '../gguf/reader.ts';
-import type { GGUFFile } from '../gguf/types.ts';
+import type { GGUFFile, GGUFTensorInfo } from '../gguf/types.ts';
+import { checkMemoryPlan, planLlamaMemory, TENSOR_ALIGN, type MemoryPlan } from '../loader/plan.ts';
+import { isStreaming, RANDOM_READ_CHUNK } from '../loader/stream-source.ts';
 import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import { detectFlavor, type SimdFlavor } from '../wasm/flavor.ts';
 import { compileKernels, createSharedMemory, instantiateKernels, MAX_PAGES, WASM_PAGE, type KernelInstance } from '../wasm/module.ts';
@@ -27,10 +32,18 @@ export interface LoadLlamaOptions {
   flavor?: SimdFlavor;
   /** KV cache positions (default min(trained context, 4096)); at most the trained context. */
   contextLength?: number;
-  /** Bytes of weights copied so far, of `total`. */
-  onProgress?: (loaded: number, total: number) => void;
+  /** Bytes of weights copied so far, of `total`; tensors placed so far, of `tensorCount`. */
+  onProgress?: (loaded: number, total: number, tensors: number, tensorCount: number) => void;
   /** Load into this instance's memory instead of creating a memory and instance. */
   kernels?: KernelInstance;
+  /** Bytes the model may take in wasm memory (default and maximum 4 GiB). */
+  memoryBudget?: number;
+  /** Threads that will run kernels (each extra one needs a C stack in the plan); default 1. */
+  threads?: number;
+  /** Cancels loading between chunks; the promise rejects with AbortError. */
+  signal?: AbortSignal;
+  /** Called with the memory plan, after it was checked and before any tensor data is read. */
+  onPlan?: (plan: MemoryPlan) => void;
 }
 
 export interface LlamaModel {
@@ -51,24 +64,6 @@ export interface LlamaModel {
   dispose(): void;
 }
 
-/** Largest slice read from the source at once, so a big tensor never needs one huge JS buffer. */
-const READ_CHUNK = 16 << 20;
-const TENSOR_ALIGN = 64;
-
-function align(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
-}
-
-/** Bytes lt_model_new allocates (KV cache and activations), slightly over-estimated. */
-function runtimeBytes(c: LlamaConfig): number {
-  const qDim = c.headCount * c.headDim, kvDim = c.headCountKv * c.headDim;
-  const maxK = Math.max(c.embeddingLength, qDim, c.feedForwardLength);
-  const kv = 2 * c.blockCount * c.contextLength * kvDim * 4;
-  const act = 4 * (c.embeddingLength + 3 * Math.max(c.embeddingLength, qDim) + c.headCount * c.contextLength +
-    2 * c.feedForwardLength + c.vocabSize + 3 * c.ropeDim) + 2 * maxK;
-  return kv + act + c.blockCount * 9 * 32 + 64 * 1024;
-}
-
 function statusError(ex: LutraExports, what: string): LutraError {
   const s = ex.lt_last_error();
   const msg = `${what} failed: ${statusName(s)}`;
@@ -80,9 +75,10 @@ function statusError(ex: LutraExports, what: string): LutraError {
 async function makeKernels(flavor: SimdFlavor, plannedBytes: number): Promise<KernelInstance> {
   const module = await compileKernels(flavor);
   // the module's own static data and stack come first (its declared minimum is 16 MiB)
-  const initial = Math.max(16 << 20, plannedBytes + (2 << 20));
+  const initial = Math.max(16 << 20, plannedBytes);
   if (initial > MAX_PAGES * WASM_PAGE) {
-    throw new OutOfMemoryError(`The model needs about ${(plannedBytes / 2 ** 30).toFixed(2)} GiB; wasm32 memory is limited to 4 GiB`);
+    throw new OutOfMemoryError(`The model needs about ${(plannedBytes / 2 ** 30).toFixed(2)} GiB; wasm32 memory is limited to 4 GiB`,
+      { needed: plannedBytes, available: MAX_PAGES * WASM_PAGE });
   }
   let memory: WebAssembly.Memory;
   try {
@@ -92,37 +88,57 @@ async function makeKernels(flavor: SimdFlavor, plannedBytes: number): Promise<Ke
       // engines that cannot reserve 4 GiB of address space may still manage just what is needed
       memory = createSharedMemory(initial, initial + (64 << 20));
     } catch {
-      throw new OutOfMemoryError(`Could not create a wasm memory of ${(initial / 2 ** 20).toFixed(0)} MiB`, { cause: e });
+      throw new OutOfMemoryError(`Could not create a wasm memory of ${(initial / 2 ** 20).toFixed(0)} MiB`,
+        { cause: e, needed: initial });
     }
   }
   return instantiateKernels(module, memory);
 }
 
-async function copyTensor(source: ByteSource, kernels: KernelInstance, ex: LutraExports, b: TensorBinding,
-  onBytes: (n: number) => void): Promise<number> {
-  const t = b.tensor;
-  const p = ptr(ex.lt_alloc(t.byteSize, TENSOR_ALIGN));
-  if (p === 0) {
-    throw new OutOfMemoryError(`Out of wasm memory while loading tensor '${t.name}' (${t.byteSize} bytes)`);
-  }
-  for (let done = 0; done < t.byteSize; ) {
-    const n = Math.min(READ_CHUNK, t.byteSize - done);
-    const bytes = await source.read(t.offset + done, n);
-    // the memory may have grown since the last view was taken: always take a fresh one
-    new Uint8Array(kernels.memory.buffer, p + done, n).set(bytes);
-    done += n;
-    onBytes(n);
-  }
-  return p;
+export interface LlamaLoadPlan {
+  config: LlamaConfig;
+  bindings: TensorBinding[];
+  tiedOutput: boolean;
+  ropeFreqs: GGUFTensorInfo | undefined;
+  memory: MemoryPlan;
+}
+
+/**
+ * Everything decided from the header alone: config, tensor bindings (names,
+ * types, shapes checked) and the memory plan. Throws OutOfMemoryError when the
+ * plan exceeds `memoryBudget` (default: the 4 GiB of wasm32), before any tensor
+ * data is read.
+ */
+export function planLlamaModel(gguf: GGUFFile, options: Pick<LoadLlamaOptions, 'contextLength' | 'memoryBudget' | 'threads'> = {}): LlamaLoadPlan {
+  const config = llamaConfigFromGGUF(gguf, { contextLength: options.contextLength });
+  const { bindings, tiedOutput, ropeFreqs } = bindLlamaTensors(gguf, config);
+  const tensors = bindings.map((b) => b.tensor);
+  const memory = planLlamaMemory(config, tensors, { memoryBudget: options.memoryBudget, threads: options.threads });
+  checkMemoryPlan(config, memory, tensors, options.memoryBudget === undefined ? 'wasm32' : 'memoryBudget');
+  return { config, bindings, tiedOutput, ropeFreqs, memory };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError('Loading aborted');
+}
+
+/** One tensor's bytes (or the RoPE factors) read from the source, in file order. */
+interface Job {
+  tensor: GGUFTensorInfo;
+  /** Destination in wasm memory; 0 for ropeFreqs (collected in JS). */
+  ptr: number;
+  binding?: TensorBinding;
 }
 
 export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options: LoadLlamaOptions = {}): Promise<LlamaModel> {
-  const config = llamaConfigFromGGUF(gguf, { contextLength: options.contextLength });
-  const { bindings, tiedOutput, ropeFreqs } = bindLlamaTensors(gguf, config);
-  const weightBytes = bindings.reduce((s, b) => s + align(b.tensor.byteSize, TENSOR_ALIGN), 0);
+  const plan = planLlamaModel(gguf, options);
+  const { config, bindings, tiedOutput, ropeFreqs } = plan;
+  options.onPlan?.(plan.memory);
+  throwIfAborted(options.signal);
 
   const flavor = options.kernels ? undefined : (options.flavor ?? detectFlavor());
-  const kernels = options.kernels ?? (await makeKernels(flavor!, weightBytes + runtimeBytes(config)));
+  const kernels = options.kernels ?? (await makeKernels(flavor!, plan.memory.total));
+  throwIfAborted(options.signal);
   const ex = lutraExports(kernels.exports);
 
   const c = config;
@@ -130,25 +146,78 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     c.feedForwardLength, c.contextLength, c.ropeDim, c.ropeNeox ? 1 : 0, c.ropeBase, c.rmsEps));
   if (model === 0) throw statusError(ex, `Allocating the KV cache and activations (context ${c.contextLength})`);
 
-  // RoPE frequency adjustments: per-dimension divisors and linear position scaling
-  if (ropeFreqs || c.ropeFreqScale !== 1) {
-    const factors = ropeFreqs ? new Float32Array((await source.read(ropeFreqs.offset, ropeFreqs.byteSize)).slice().buffer) : undefined;
-    const inv = new Float32Array(kernels.memory.buffer, ptr(ex.lt_model_rope_freqs(model)), c.ropeDim / 2);
-    for (let i = 0; i < inv.length; i++) inv[i] = (inv[i] * c.ropeFreqScale) / (factors ? factors[i] : 1);
-  }
-
-  let loaded = 0;
-  options.onProgress?.(0, weightBytes);
+  // Every tensor gets its place first; then the bytes are read in file order
+  // (a streaming source only goes forward), each region of the file (the parts
+  // of a split model) concurrently with the others.
+  const jobs: Job[] = [];
   for (const b of bindings) {
-    const p = await copyTensor(source, kernels, ex, b, (n) => {
-      loaded += n;
-      options.onProgress?.(loaded, weightBytes);
-    });
-    if (ex.lt_model_set_tensor(model, b.layer, b.slot, b.tensor.type, b.ne0, b.ne1, p) !== 0) {
-      throw statusError(ex, `Binding tensor '${b.tensor.name}' (${ggmlTypeName(b.tensor.type)} [${b.tensor.dims.join(', ')}])`);
-    }
+    const t = b.tensor;
+    const p = ptr(ex.lt_alloc(t.byteSize, TENSOR_ALIGN));
+    if (p === 0) throw new OutOfMemoryError(`Out of wasm memory while placing tensor '${t.name}' (${t.byteSize} bytes)`);
+    jobs.push({ tensor: t, ptr: p, binding: b });
   }
+  let ropeFactors: Float32Array | undefined;
+  if (ropeFreqs) jobs.push({ tensor: ropeFreqs, ptr: 0 });
+  jobs.sort((x, y) => x.tensor.offset - y.tensor.offset);
+
+  const weightBytes = bindings.reduce((s, b) => s + b.tensor.byteSize, 0);
+  let loaded = 0;
+  let tensorsDone = 0;
+  options.onProgress?.(0, weightBytes, 0, bindings.length);
+  const regions = isStreaming(source) && source.regions ? source.regions : [[0, source.size] as const];
+  const lanes = regions.map(([start, end]) => jobs.filter((j) => j.tensor.offset >= start && j.tensor.offset < end));
+
+  const runJob = async (j: Job) => {
+    const t = j.tensor;
+    if (j.ptr === 0) {
+      ropeFactors = new Float32Array((await source.read(t.offset, t.byteSize)).slice().buffer);
+      return;
+    }
+    let at = j.ptr;
+    const sink = (piece: Uint8Array) => {
+      // the memory may have grown since the last view was taken: always take a fresh one
+      new Uint8Array(kernels.memory.buffer, at, piece.length).set(piece);
+      at += piece.length;
+      loaded += piece.length;
+    };
+    if (isStreaming(source)) {
+      // progress at most every 4 MiB, so a callback through comlink is not called per network chunk
+      let reported = loaded;
+      await source.pipe(t.offset, t.byteSize, (piece) => {
+        throwIfAborted(options.signal);
+        sink(piece);
+        if (loaded - reported >= 4 << 20) {
+          reported = loaded;
+          options.onProgress?.(loaded, weightBytes, tensorsDone, bindings.length);
+        }
+      });
+    } else {
+      for (let done = 0; done < t.byteSize; ) {
+        throwIfAborted(options.signal);
+        const n = Math.min(RANDOM_READ_CHUNK, t.byteSize - done);
+        sink(await source.read(t.offset + done, n));
+        done += n;
+        options.onProgress?.(loaded, weightBytes, tensorsDone, bindings.length);
+      }
+    }
+    throwIfAborted(options.signal);
+    const b = j.binding!;
+    if (ex.lt_model_set_tensor(model, b.layer, b.slot, t.type, b.ne0, b.ne1, j.ptr) !== 0) {
+      throw statusError(ex, `Binding tensor '${t.name}' (${ggmlTypeName(t.type)} [${t.dims.join(', ')}])`);
+    }
+    tensorsDone++;
+    options.onProgress?.(loaded, weightBytes, tensorsDone, bindings.length);
+  };
+  await Promise.all(lanes.map(async (lane) => {
+    for (const j of lane) await runJob(j);
+  }));
   if (ex.lt_model_check(model) !== 0) throw statusError(ex, 'Checking the model');
+
+  // RoPE frequency adjustments: per-dimension divisors and linear position scaling
+  if (ropeFactors || c.ropeFreqScale !== 1) {
+    const inv = new Float32Array(kernels.memory.buffer, ptr(ex.lt_model_rope_freqs(model)), c.ropeDim / 2);
+    for (let i = 0; i < inv.length; i++) inv[i] = (inv[i] * c.ropeFreqScale) / (ropeFactors ? ropeFactors[i] : 1);
+  }
 
   const logitsPtr = ptr(ex.lt_model_logits(model));
   let logits = new Float32Array(kernels.memory.buffer, logitsPtr, c.vocabSize);
