@@ -18,7 +18,7 @@
  *   members. So \p{P} and \p{S} have llama.cpp's ASCII sets and \s only means ASCII
  *   whitespace plus the non-ASCII White_Space characters.
  * - Other expressions run on the code points with non-ASCII whitespace replaced by \v.
- * - Expressions of the shapes [C]+, [C], \s?[C]+ and \s+$ are scanned directly (class
+ * - Expressions of the shapes [C]+, [C], [C][C][C], \s?[C]+ and \s+$ are scanned directly (class
  *   membership decided by the same translated class, cached per code point): the same
  *   pieces as the regex, without one regex call per piece.
  *
@@ -221,6 +221,8 @@ type Splitter =
   | { kind: 'run'; member: ClassTest; plus: boolean }
   /** `\s?[C]+`: an optional whitespace character, then a run of class members. */
   | { kind: 'wsrun'; ws: ClassTest; member: ClassTest }
+  /** `[C][C]…[C]` (k times): every k class members in a row. */
+  | { kind: 'repeat'; member: ClassTest; k: number }
   /** `\s+$`: the whitespace the piece ends with. */
   | { kind: 'trail'; ws: ClassTest };
 
@@ -279,6 +281,10 @@ function compile(expr: string, fast = true): Splitter {
       if (m && m[2] === '+') return { kind: 'wsrun', ws: new ClassTest(WS_PREFIX, collapsed), member: new ClassTest(m[1], collapsed) };
     }
     if (js === WS_PREFIX + '+$') return { kind: 'trail', ws: new ClassTest(WS_PREFIX, collapsed) };
+    m = new RegExp(`^(${CLASS})`).exec(js);
+    if (m && js.length % m[1].length === 0 && js.length > m[1].length && js === m[1].repeat(js.length / m[1].length)) {
+      return { kind: 'repeat', member: new ClassTest(m[1], collapsed), k: js.length / m[1].length };
+    }
   }
   return collapsed ? { kind: 'collapsed', re: new RegExp(js, 'g') } : { kind: 'wide', re: new RegExp(js, 'gu') };
 }
@@ -329,6 +335,8 @@ export class PreTokenizer {
       const add = (end: number) => { if (end > out[out.length - 1]) out.push(end); };
       for (let k = 0; k + 1 < bounds.length; k++) {
         const s = bounds[k], e = bounds[k + 1];
+        // A one-character piece stays as it is whatever the expression (it is a match or a gap).
+        if (e - s === 1) { add(e); continue; }
         switch (sp.kind) {
           case 'gpt2': splitGpt2(cps, s, e, add); break;
           case 'run': {
@@ -354,6 +362,17 @@ export class PreTokenizer {
               while (q < e && mem.has(cps[q])) q++;
               add(start);
               add(q);
+              p = q;
+            }
+            break;
+          }
+          case 'repeat': {
+            const mem = sp.member, k = sp.k;
+            for (let p = s; p < e; ) {
+              if (!mem.has(cps[p])) { p++; continue; }
+              let q = p + 1;
+              while (q < e && mem.has(cps[q])) q++;
+              for (let g = p; g + k <= q; g += k) { add(g); add(g + k); }
               p = q;
             }
             break;

@@ -211,6 +211,16 @@ describe('pre-tokenizers', () => {
     }
   });
 
+  it('class-run scanners equal their regexes for falcon / default / starcoder expressions', () => {
+    const texts = [...inputs, ...randomStrings(6, 300), '1234567 12 123 ab1234', '$$+<=>^~|` ,.!'];
+    for (const exprs of [[String.raw`[\p{P}\$\+<=>\^~\|${'`'}]+`], ['[0-9][0-9][0-9]'], [String.raw`\p{N}+`], [String.raw`\p{N}`], [String.raw`[\p{P}\$\+<=>\^~\|]+`]]) {
+      const spec = { ...preTokenizerSpec('default'), exprs };
+      const fast = new PreTokenizer(spec), slow = new PreTokenizer(spec, false);
+      for (const t of texts) expect(fast.split(t)).toEqual(slow.split(t));
+    }
+    expect(split('falcon', '1234567 12')).toEqual(['123', '456', '7', ' 12']);
+  });
+
   it('non-ASCII whitespace and letters follow llama.cpp\'s classes', () => {
     expect(split('gpt-2', 'a\u3000\u3000b')).toEqual(['a', '\u3000', '\u3000b'.slice(0, 1), 'b']);
     expect(split('llama-bpe', 'é中文 🦙!')).toEqual(['é中文', ' 🦙!']);
