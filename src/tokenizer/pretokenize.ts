@@ -330,6 +330,7 @@ export class PreTokenizer {
     let collapsedText: string | undefined;
     let wideText: string | undefined;
     let wideUnitToCp: Int32Array | undefined;
+    let fl: Uint8Array | undefined;
     for (const sp of this.splitters) {
       const out: number[] = [0];
       const add = (end: number) => { if (end > out[out.length - 1]) out.push(end); };
@@ -338,7 +339,7 @@ export class PreTokenizer {
         // A one-character piece stays as it is whatever the expression (it is a match or a gap).
         if (e - s === 1) { add(e); continue; }
         switch (sp.kind) {
-          case 'gpt2': splitGpt2(cps, s, e, add); break;
+          case 'gpt2': splitGpt2(cps, (fl ??= flagsOf(cps, n)), s, e, add); break;
           case 'run': {
             const mem = sp.member;
             for (let p = s; p < e; ) {
@@ -383,7 +384,7 @@ export class PreTokenizer {
             add(t);
             break;
           }
-          case 'llama3': splitLlama3(cps, s, e, add); break;
+          case 'llama3': splitLlama3(cps, (fl ??= flagsOf(cps, n)), s, e, add); break;
           case 'collapsed': {
             collapsedText ??= makeCollapsed(cps, n);
             regexSplit(sp.re, collapsedText.slice(s, e), (i) => s + i, e, add);
@@ -447,13 +448,20 @@ function regexSplit(re: RegExp, sub: string, toCp: (i: number) => number, end: n
 }
 
 /** llama.cpp's scanner for 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ over [s, e). */
-function splitGpt2(cps: Int32Array, s: number, e: number, add: (end: number) => void): void {
-  const flags = (p: number) => (p >= s && p < e ? cpFlags(cps[p]) : 0);
+/** cpFlags of every code point. */
+function flagsOf(cps: Int32Array, n: number): Uint8Array {
+  const fl = new Uint8Array(n);
+  for (let i = 0; i < n; i++) fl[i] = cpFlags(cps[i]);
+  return fl;
+}
+
+function splitGpt2(cps: Int32Array, fl: Uint8Array, s: number, e: number, add: (end: number) => void): void {
+  const flags = (p: number) => (p < e ? fl[p] : 0); // positions are never below s here
   const cpAt = (p: number) => (p >= s && p < e ? cps[p] : OUT);
   let pos = s;
   while (pos < e) {
     const cp = cps[pos];
-    const f = cpFlags(cp);
+    const f = fl[pos];
     if (cp === 0x27 && pos + 1 < e) {
       const c1 = cps[pos + 1];
       if (c1 === 0x73 || c1 === 0x74 || c1 === 0x6d || c1 === 0x64) { pos += 2; add(pos); continue; }
@@ -491,14 +499,14 @@ function splitGpt2(cps: Int32Array, s: number, e: number, add: (end: number) => 
 }
 
 /** llama.cpp's scanner for the Llama 3 expression over [s, e). */
-function splitLlama3(cps: Int32Array, s: number, e: number, add: (end: number) => void): void {
-  const flags = (p: number) => (p >= s && p < e ? cpFlags(cps[p]) : 0);
+function splitLlama3(cps: Int32Array, fl: Uint8Array, s: number, e: number, add: (end: number) => void): void {
+  const flags = (p: number) => (p < e ? fl[p] : 0); // positions are never below s here
   const cpAt = (p: number) => (p >= s && p < e ? cps[p] : OUT);
   const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
   let pos = s;
   while (pos < e) {
     const cp = cps[pos];
-    const f = cpFlags(cp);
+    const f = fl[pos];
     if (cp === 0x27 && pos + 1 < e) {
       const c1 = lower(cps[pos + 1]);
       if (c1 === 0x73 || c1 === 0x74 || c1 === 0x6d || c1 === 0x64) { pos += 2; add(pos); continue; }
