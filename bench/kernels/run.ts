@@ -127,7 +127,7 @@ function table(rows: Row[], res: Record<string, { mem: Record<number, number>; p
       const gemv = by.get(k.replace(/\|\d+$/, '|1'))?.find((r) => r.kernel === 'lut' && !r.mode);
       per = `${(lut.ms / lut.batch).toFixed(3)} / ${(mad.ms / mad.batch).toFixed(3)} / ${gemv?.ms.toFixed(3)}`;
     }
-    L.push(`| ${lut.flavor} | ${lut.bits} | ${lut.M}×${lut.K} | ${lut.threads} | ${lut.batch} | ${lut.ms.toFixed(3)} | ${mad.ms.toFixed(3)} | ${(lut.ms / mad.ms).toFixed(2)} | ${lut.weight_gbps.toFixed(1)} | ${mad.weight_gbps.toFixed(1)} | ${lut.mem_gbps.toFixed(1)} | ${lut.batch === 1 ? ((100 * lut.weight_gbps) / lut.mem_gbps).toFixed(0) + ' %' : ''} | ${lut.ms_best.toFixed(3)} / ${((100 * lut.weight_gbps_best) / lut.mem_gbps_best).toFixed(0)} % / ${(lut.ms_best / mad.ms_best).toFixed(2)} | ${tok ? tok.ms.toFixed(3) : ''} | ${per} |`);
+    L.push(`| ${lut.flavor} | ${lut.bits} | ${lut.M}×${lut.K} | ${lut.threads} | ${lut.batch} | ${lut.ms.toFixed(3)} | ${mad.ms.toFixed(3)} | ${(lut.ms / mad.ms).toFixed(2)} | ${lut.weight_gbps.toFixed(1)} | ${mad.weight_gbps.toFixed(1)} | ${lut.mem_gbps.toFixed(1)} | ${lut.batch === 1 ? ((100 * lut.weight_gbps) / lut.mem_gbps).toFixed(0) + ' %' : ''} | ${lut.ms_best.toFixed(3)} / ${lut.batch === 1 ? ((100 * lut.weight_gbps_best) / lut.mem_gbps_best).toFixed(0) + ' %' : '–'} / ${(lut.ms_best / mad.ms_best).toFixed(2)} | ${tok ? tok.ms.toFixed(3) : ''} | ${per} |`);
   }
   return L.join('\n') + '\n';
 }

@@ -68,19 +68,3 @@ export function nmse(y: ArrayLike<number>, ref: ArrayLike<number>): number {
   return e / s;
 }
 
-// A 314-byte module exporting f(a, b, c) = lane 0 of
-// i32x4.relaxed_dot_i8x16_i7x16_add_s(splat a, splat b, splat c) (final relaxed-SIMD semantics:
-// 4·a·b + c). Node 20's V8 11.3 implements a pre-standard version (8 products, addend
-// dropped), so the relaxed multiply-add kernel can only be checked where this gives 34;
-// Chromium 156 does, and bench/kernels checks it there before timing.
-const DOT_ADD_PROBE =
-  'AGFzbQEAAAABDgJgA39/fwF/YAJ/fwF/AwMCAAEEBQFwAQEBBQMBAAIGCAF/AUGAiAQLBxIDBm1lbW9yeQIAAWYAAAFnAAEKJwIUACAA/Q8gAf0PIAL9Ef2TAv0bAAsQACAA/Q8gAf0P/ZIC/RgACwArBG5hbWUABwZ0Lndhc20BBwIAAWYBAWcHEgEAD19fc3RhY2tfcG9pbnRlcgA5CXByb2R1Y2VycwEMcHJvY2Vzc2VkLWJ5AQxEZWJpYW4gY2xhbmcSMTkuMS43ICgzfmRlYjEydTEpAGAPdGFyZ2V0X2ZlYXR1cmVzBisKbXVsdGl2YWx1ZSsPbXV0YWJsZS1nbG9iYWxzKw9yZWZlcmVuY2UtdHlwZXMrDHJlbGF4ZWQtc2ltZCsIc2lnbi1leHQrB3NpbWQxMjg=';
-export function relaxedDotAddIsFinal(): boolean {
-  try {
-    const mod = new WebAssembly.Module(Buffer.from(DOT_ADD_PROBE, 'base64'));
-    const f = new WebAssembly.Instance(mod).exports.f as (a: number, b: number, c: number) => number;
-    return f(3, 2, 10) === 34;
-  } catch {
-    return false;
-  }
-}
