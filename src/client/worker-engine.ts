@@ -79,6 +79,8 @@ export class WorkerEngine implements Engine {
   }
 
   stop(): Promise<void> { return this.remote.stop(); }
+  /** Test hook (load option `debug: true`): end a kernel worker as if it had crashed. */
+  debugTerminateKernelWorker(): Promise<void> { return this.remote.debugTerminateKernelWorker(); }
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]> { return this.remote.tokenize(text, options); }
   detokenize(tokens: number[]): Promise<string> { return this.remote.detokenize(tokens); }
   report(): Promise<EngineReport> { return this.remote.report(); }

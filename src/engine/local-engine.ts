@@ -13,6 +13,7 @@ import { cacheUnavailableReason, CacheIntegrityError, ModelCache } from '../load
 import { openModel, type OpenedModel } from '../loader/open.ts';
 import type { MemoryPlan } from '../loader/plan.ts';
 import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
+import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
 import { StopStringMatcher } from '../sampler/stop.ts';
 import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
@@ -46,6 +47,9 @@ export class LocalEngine implements Engine {
   private loaded: Loaded | undefined;
   private stopRequested = false;
   private busy = false;
+  /** The worker pool of the loaded model (one thread: no workers). */
+  private threads: EngineThreads | undefined;
+  private debug = false;
   private currentLoad: { ctrl: AbortController; id: number | undefined } | undefined;
 
   constructor(private readonly flavor: SimdFlavor = detectFlavor()) {}
@@ -93,7 +97,12 @@ export class LocalEngine implements Engine {
       const { gguf } = opened;
       const tokenizer = createTokenizer(gguf);
       let plan: MemoryPlan | undefined;
+      // kernel workers first: loading places the weights in the pool's shared memory
+      this.debug = options.debug === true;
+      this.threads = await EngineThreads.start({ flavor: this.flavor, requested: options.threads });
       const model = await loadLlamaModel(gguf, opened.source, {
+        kernels: this.threads.kernels,
+        threads: this.threads.threads,
         flavor: this.flavor,
         contextLength: options.contextLength,
         memoryBudget: options.memoryBudget,
@@ -157,8 +166,8 @@ export class LocalEngine implements Engine {
       vocabSize: model.config.vocabSize,
       tensorTypes,
       flavor: this.flavor,
-      threads: 1,
-      threadNote: 'kernels run on this worker alone: the worker pool is not built yet',
+      threads: this.threads?.threads ?? 1,
+      threadNote: this.threads?.note ?? 'one thread',
       memoryBytes: model.memoryBytes,
     };
   }
@@ -242,6 +251,15 @@ export class LocalEngine implements Engine {
         timeToFirstTokenMs: firstTokenAt - start,
       };
     } catch (error) {
+      const died = this.threads?.failure;
+      if (died) {
+        // a kernel worker died: this model cannot run any more (load() builds a new pool)
+        this.loaded?.model.dispose();
+        this.loaded = undefined;
+        this.threads?.dispose();
+        this.threads = undefined;
+        throw died;
+      }
       if (error instanceof LutraError) throw error;
       throw new LutraError('INTERNAL', `Generation failed: ${(error as Error).message}`, { cause: error });
     } finally {
@@ -269,6 +287,15 @@ export class LocalEngine implements Engine {
     if (this.busy) throw new InvalidArgumentError('Cannot unload while a generation is running; stop it first');
     this.loaded?.model.dispose();
     this.loaded = undefined;
+    this.threads?.dispose();
+    this.threads = undefined;
+  }
+
+  /** Test hook, only with the load option `debug: true`: end a kernel worker as if it had crashed. */
+  async debugTerminateKernelWorker(): Promise<void> {
+    if (!this.debug) throw new InvalidArgumentError('debugTerminateKernelWorker needs the load option debug: true');
+    if (!this.threads) throw new NotLoadedError();
+    this.threads.terminateWorker();
   }
 }
 

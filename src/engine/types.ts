@@ -27,6 +27,14 @@ export interface LoadProgress {
 }
 
 export interface LoadOptions {
+  /**
+   * Threads for the kernels, the engine worker included. Default: every logical core up
+   * to 4, half of them above that, at most 8 (src/runtime/pool.ts chooseThreadCount);
+   * always 1 when the page is not cross-origin isolated.
+   */
+  threads?: number;
+  /** Enable test hooks (debugTerminateKernelWorker). */
+  debug?: boolean;
   /** KV-cache length in tokens; defaults to min(model's context, 4096). */
   contextLength?: number;
   onProgress?: (progress: LoadProgress) => void;

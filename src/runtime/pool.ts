@@ -107,10 +107,10 @@ export function currentThreadEnvironment(): ThreadEnvironment {
  * machine's logical cores and to MAX_THREADS.
  */
 export function chooseThreadCount(requested: number | undefined, env: ThreadEnvironment = currentThreadEnvironment()): ThreadChoice {
+  if (!env.hasWorkers) return { threads: 1, note: 'one thread: Web Workers are not available here' };
   if (!env.isolated) {
     return { threads: 1, note: 'one thread: the page is not cross-origin isolated (COOP/COEP headers missing), so SharedArrayBuffer is unavailable' };
   }
-  if (!env.hasWorkers) return { threads: 1, note: 'one thread: Web Workers are not available here' };
   const hwc = env.hardwareConcurrency && env.hardwareConcurrency > 0 ? Math.floor(env.hardwareConcurrency) : 1;
   if (requested !== undefined) {
     const n = Math.max(1, Math.min(Math.floor(requested), hwc, MAX_THREADS));

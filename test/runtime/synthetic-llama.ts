@@ -23,6 +23,29 @@ export interface SyntheticLlamaSpec {
   seed: number;
   /** Share the output head with the embedding (no output.weight). */
   tied?: boolean;
+  /**
+   * Add a placeholder SPM vocabulary (<unk>, <s>, </s>, 256 byte tokens, then "▁t<i>"),
+   * so the engine can tokenize a prompt (by byte fallback) and detokenize anything.
+   */
+  vocab?: boolean;
+}
+
+function vocabKV(nVocab: number): WKV[] {
+  const tokens: string[] = ['<unk>', '<s>', '</s>'];
+  const types: number[] = [2, 3, 3];
+  for (let b = 0; b < 256 && tokens.length < nVocab; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+  }
+  while (tokens.length < nVocab) { tokens.push(`\u2581t${tokens.length}`); types.push(1); }
+  return [
+    { key: 'tokenizer.ggml.model', type: GGUFValueType.STRING, value: 'llama' },
+    { key: 'tokenizer.ggml.tokens', type: GGUFValueType.ARRAY, value: { elemType: GGUFValueType.STRING, items: tokens } },
+    { key: 'tokenizer.ggml.scores', type: GGUFValueType.ARRAY, value: { elemType: GGUFValueType.FLOAT32, items: tokens.map((_, i) => -i) } },
+    { key: 'tokenizer.ggml.token_type', type: GGUFValueType.ARRAY, value: { elemType: GGUFValueType.INT32, items: types } },
+    { key: 'tokenizer.ggml.bos_token_id', type: GGUFValueType.UINT32, value: 1 },
+    { key: 'tokenizer.ggml.eos_token_id', type: GGUFValueType.UINT32, value: 2 },
+  ];
 }
 
 export interface SyntheticLlama {
@@ -95,6 +118,7 @@ export function syntheticLlama(s: SyntheticLlamaSpec): SyntheticLlama {
     { key: 'llama.attention.head_count_kv', type: GGUFValueType.UINT32, value: s.nHeadKv },
     { key: 'llama.rope.dimension_count', type: GGUFValueType.UINT32, value: headDim },
     { key: 'llama.attention.layer_norm_rms_epsilon', type: GGUFValueType.FLOAT32, value: 1e-5 },
+    ...(s.vocab ? vocabKV(s.nVocab) : []),
   ];
   const tensors: WTensor[] = [];
   const mat = (name: string, ne0: number, ne1: number, scale: number) =>

@@ -1,0 +1,91 @@
+/**
+ * Worker-pool benchmark: `node --import tsx bench/pool/run.ts [--quick]`.
+ * Starts Vite (COOP/COEP), drives headless Debian Chromium over bench/pool/index.html and
+ * writes bench/results/pool.json and pool.md (notes + prediction from bench/pool/notes.md,
+ * then the measured table).
+ */
+import { createServer } from 'vite';
+import { chromium } from '@playwright/test';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const quick = process.argv.includes('--quick');
+const outDir = path.join(root, 'bench/results');
+
+interface DecodeRow { model: string; threads: number; tokPerS: number; runs: number[]; loadMs: number; bytesPerToken: number | null; rooflineTokPerS?: number; rooflineFraction?: number }
+interface Result {
+  flavor: string; hardwareConcurrency: number; runs: number; tokens: number; weightBytes: number; fileBytes: number;
+  probe: { bandwidthGBs: Record<string, number>; bandwidthRuns: Record<string, number[]>; barrierNs: number; barrierRuns: number[] };
+  decode: DecodeRow[];
+}
+
+const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn', server: { port: 0 } });
+await server.listen();
+const url = server.resolvedUrls!.local[0];
+const browser = await chromium.launch({
+  executablePath: process.env.LUTRA_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const t0 = Date.now();
+const load0 = os.loadavg()[0].toFixed(1);
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log(m.text()));
+  await page.goto(`${url}bench/pool/index.html${quick ? '?quick&runs=3&tokens=16' : ''}`);
+  await page.waitForFunction(() => window.__poolBench || window.__poolBenchError, null, { timeout: 30 * 60_000, polling: 1000 });
+  const err = await page.evaluate(() => window.__poolBenchError);
+  if (err) throw new Error(err);
+  const res = (await page.evaluate(() => window.__poolBench)) as Result;
+  const env = {
+    command: `node --import tsx bench/pool/run.ts${quick ? ' --quick' : ''}`,
+    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown').trim(),
+    chromium: browser.version(),
+    date: new Date().toISOString(),
+    minutes: ((Date.now() - t0) / 60000).toFixed(1),
+    load: `${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end (1-min load average; 2 vCPUs shared with other sessions)`,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const base = quick ? 'pool.quick' : 'pool';
+  writeFileSync(path.join(outDir, `${base}.json`), JSON.stringify({ env, ...res }, null, 1) + '\n');
+  writeFileSync(path.join(outDir, `${base}.md`), readFileSync(path.join(root, 'bench/pool/notes.md'), 'utf8') + '\n' + render(res, env));
+  console.log(`wrote bench/results/${base}.json and ${base}.md`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+function render(r: Result, env: Record<string, string>): string {
+  const f = (x: number, d = 1) => x.toFixed(d);
+  const lines = [
+    '## Measured',
+    '',
+    `\`${env.command}\` · ${env.date} · ${env.cpu} · Chromium ${env.chromium} · flavor ${r.flavor} · ` +
+      `hardwareConcurrency ${r.hardwareConcurrency} · ${env.minutes} min · load ${env.load}`,
+    '',
+    `- Memory bandwidth (strong streaming read, 256 MiB, median of ${r.probe.bandwidthRuns['1'].length}): ` +
+      `**${f(r.probe.bandwidthGBs['1'])} GB/s** on 1 thread, **${f(r.probe.bandwidthGBs['2'])} GB/s** on 2.`,
+    `- One barrier, 2 threads (median of ${r.probe.barrierRuns.length} runs of 100,000 back-to-back): **${f(r.probe.barrierNs, 0)} ns** ` +
+      `(runs: ${r.probe.barrierRuns.map((x) => f(x, 0)).join(', ')}).`,
+    '',
+    `Decode, greedy, prompt "Once upon a time", ${r.tokens} new tokens per generation, median of ${r.runs} generations ` +
+      '(after one warm-up), through the whole engine (engine worker + kernel workers):',
+    '',
+    '| model | threads | decode tok/s | runs | bytes read / token | roofline tok/s | fraction of roofline | load ms |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.decode.map((d) => `| ${d.model} | ${d.threads} | **${f(d.tokPerS)}** | ${d.runs.map((x) => f(x)).join(' ')} | ` +
+      `${d.bytesPerToken ? (d.bytesPerToken / 1e6).toFixed(0) + ' MB' : 'in cache'} | ${d.rooflineTokPerS ? f(d.rooflineTokPerS) : '–'} | ` +
+      `${d.rooflineFraction ? f(100 * d.rooflineFraction, 0) + ' %' : '–'} | ${f(d.loadMs, 0)} |`),
+    '',
+  ];
+  const byModel = new Map<string, DecodeRow[]>();
+  for (const d of r.decode) byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
+  for (const [m, rows] of byModel) {
+    const one = rows.find((x) => x.threads === 1), two = rows.find((x) => x.threads === 2);
+    if (one && two) lines.push(`- ${m}: 2 threads / 1 thread = **${f(two.tokPerS / one.tokPerS, 2)}×**`);
+  }
+  return lines.join('\n') + '\n';
+}
