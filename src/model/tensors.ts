@@ -51,6 +51,8 @@ const PER_LAYER: Record<string, SlotId> = {
   ffn_down: Slot.FFN_DOWN,
 };
 
+const PER_LAYER_COUNT = Object.keys(PER_LAYER).length;
+
 const SLOT_NAMES = Object.fromEntries(Object.entries(Slot).map(([k, v]) => [v, k])) as Record<SlotId, string>;
 
 function isNorm(slot: SlotId): boolean {
@@ -76,6 +78,11 @@ function typeList(types: readonly number[]): string {
 }
 
 export function bindLlamaTensors(gguf: GGUFFile, c: LlamaConfig): LlamaTensors {
+  // every layer has 9 tensors: a forged block_count must not drive the loops below
+  if (c.blockCount * PER_LAYER_COUNT > gguf.tensors.length) {
+    throw new GGUFFormatError(
+      `the metadata says ${c.blockCount} layers (${c.blockCount * PER_LAYER_COUNT} layer tensors), but the file has ${gguf.tensors.length} tensors`);
+  }
   const bindings: TensorBinding[] = [];
   const seen = new Set<string>();
   let ropeFreqs: GGUFTensorInfo | undefined;
