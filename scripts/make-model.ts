@@ -11,6 +11,8 @@
  *   --output-type T    output.weight type for untied models (default Q6_K; Q8_0 for Q8_0; float keeps)
  *   --layers N         first N layers only (same width)
  *   --embd N --ff N --heads N --kv-heads N --head-dim N   narrower variants (tests)
+ *   --arch-name NAME   bitnet only: bitnet (upstream llama.cpp) or bitnet-b1.58 (BitNet's fork);
+ *                      default bitnet-b1.58 for I2_S (only the fork reads I2_S), else bitnet
  *   --vocab FILE       tokenizer source (default per model: Llama-2 SPM 32000, or GPT-2 for Qwen)
  *   --seed N           (default 1)
  *   -o FILE            output path
@@ -51,6 +53,7 @@ export function parseArgs(argv: string[]): MakeModelArgs {
       case '--kv-heads': a.kvHeads = num(v(), f); break;
       case '--head-dim': a.headDim = num(v(), f); break;
       case '--vocab': a.vocabPath = v(); break;
+      case '--arch-name': a.archName = v(); break;
       case '--seed': a.seed = Number(v()); break;
       case '-o': case '--output': a.output = v(); break;
       case '-q': case '--quiet': a.quiet = true; break;
@@ -72,7 +75,7 @@ export async function makeModel(args: MakeModelArgs) {
   const plan = planModel({ ...args, vocab, vocabName: path.basename(vocabPath) });
   const log = args.quiet ? () => {} : (s: string) => process.stderr.write(s + '\n');
   const s = plan.shape;
-  log(`${args.preset} (${s.arch}): n_embd ${s.nEmbd}, ${s.nLayer} layers, ${s.nHead}/${s.nHeadKv} heads × ${s.headDim}, n_ff ${s.nFf}, ` +
+  log(`${args.preset} (${plan.archName}): n_embd ${s.nEmbd}, ${s.nLayer} layers, ${s.nHead}/${s.nHeadKv} heads × ${s.headDim}, n_ff ${s.nFf}, ` +
     `vocab ${plan.nVocab} from ${path.basename(vocabPath)} (the real model has ${preset.realVocab}), ${s.tiedOutput ? 'tied' : 'separate'} output`);
   const counts = new Map<string, number>();
   for (const t of plan.tensors) counts.set(ggmlTypeName(t.type), (counts.get(ggmlTypeName(t.type)) ?? 0) + 1);

@@ -32,7 +32,10 @@
  *   architecture `bitnet-b1.58`); upstream's `bitnet` defaults to SiLU unless the file
  *   names the activation. The reference forward pass (test/reference) follows BitNet's
  *   squared ReLU. Its linear weights are written ternary (s·{−1, 0, 1}) in every type,
- *   as a trained b1.58 model's are.
+ *   as a trained b1.58 model's are. `general.architecture` is `bitnet` (upstream
+ *   llama.cpp, which reads TQ1_0/TQ2_0) except for I2_S, which only BitNet's fork reads:
+ *   there it is the fork's `bitnet-b1.58` (same tensor names, NeoX RoPE, squared ReLU);
+ *   `archName` overrides either way.
  */
 import { GGUFWriter, type GGUFWriterTensor, type TensorBytes } from '../../src/gguf/writer.ts';
 import { GGUFValueType, type GGUFFile } from '../../src/gguf/types.ts';
@@ -148,6 +151,8 @@ export interface SynthOptions {
   seed?: number;
   /** Standard deviation of linear weights and embeddings (default 0.02). */
   std?: number;
+  /** bitnet preset only: `bitnet` or `bitnet-b1.58` (default: bitnet-b1.58 for I2_S, else bitnet). */
+  archName?: string;
 }
 
 export interface SynthTensor {
@@ -161,6 +166,8 @@ export interface SynthTensor {
 
 export interface SynthPlan {
   shape: ModelShape;
+  /** `general.architecture` as written. */
+  archName: string;
   nVocab: number;
   writer: GGUFWriter;
   tensors: SynthTensor[];
@@ -209,10 +216,14 @@ export function planModel(o: SynthOptions): SynthPlan {
   const tokens = o.vocab.metadata.get('tokenizer.ggml.tokens');
   if (!Array.isArray(tokens)) throw new Error('the vocab file has no tokenizer.ggml.tokens');
   const nVocab = tokens.length;
-  const s = shape, arch = s.arch;
+  const s = shape;
+  const arch = s.arch === 'bitnet' ? (o.archName ?? (main === GGMLType.I2_S ? 'bitnet-b1.58' : 'bitnet')) : s.arch;
+  if (o.archName !== undefined && o.archName !== arch) throw new Error(`--arch-name only applies to bitnet (bitnet | bitnet-b1.58)`);
+  if (s.arch === 'bitnet' && arch !== 'bitnet' && arch !== 'bitnet-b1.58') throw new Error(`bitnet architecture name must be bitnet or bitnet-b1.58, not '${arch}'`);
   const seed = o.seed ?? 1;
   const std = o.std ?? 0.02;
   const isFloat = FLOAT_TYPES.has(main), isTernary = TERNARY_TYPES.has(main);
+  const bitnet = s.arch === 'bitnet';
   const embdType = o.embdType ? typeId(o.embdType) : isFloat ? main : isTernary ? GGMLType.F16 : GGMLType.Q8_0;
   const outputType = o.outputType ? typeId(o.outputType) : isFloat ? main : main === GGMLType.Q8_0 ? GGMLType.Q8_0 : GGMLType.Q6_K;
 
@@ -221,7 +232,7 @@ export function planModel(o: SynthOptions): SynthPlan {
   w.string('general.architecture', arch);
   w.string('general.name', name);
   w.string('general.description', `random weights (seed ${seed}, std ${std}); shape of ${o.preset}; tokenizer from ${o.vocabName ?? 'a vocab file'}` +
-    (s.arch === 'bitnet' ? '; FFN activation: squared ReLU (BitNet b1.58)' : ''));
+    (bitnet ? '; FFN activation: squared ReLU (BitNet b1.58)' : ''));
   if (FILE_TYPE[main] !== undefined) w.u32('general.file_type', FILE_TYPE[main]!);
   w.u32('general.quantization_version', 2);
   const k = (key: string) => `${arch}.${key}`;
@@ -271,12 +282,12 @@ export function planModel(o: SynthOptions): SynthPlan {
     if (s.qkvBias) add(b + 'attn_k.bias', GGMLType.F32, [kvDim], 'bias');
     add(b + 'attn_v.weight', main, [s.nEmbd, kvDim], 'linear');
     if (s.qkvBias) add(b + 'attn_v.bias', GGMLType.F32, [kvDim], 'bias');
-    if (arch === 'bitnet') add(b + 'attn_sub_norm.weight', GGMLType.F32, [qDim], 'norm');
+    if (bitnet) add(b + 'attn_sub_norm.weight', GGMLType.F32, [qDim], 'norm');
     add(b + 'attn_output.weight', main, [qDim, s.nEmbd], 'linear');
     add(b + 'ffn_norm.weight', GGMLType.F32, [s.nEmbd], 'norm');
     add(b + 'ffn_gate.weight', main, [s.nEmbd, s.nFf], 'linear');
     add(b + 'ffn_up.weight', main, [s.nEmbd, s.nFf], 'linear');
-    if (arch === 'bitnet') add(b + 'ffn_sub_norm.weight', GGMLType.F32, [s.nFf], 'norm');
+    if (bitnet) add(b + 'ffn_sub_norm.weight', GGMLType.F32, [s.nFf], 'norm');
     add(b + 'ffn_down.weight', main, [s.nFf, s.nEmbd], 'linear');
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -285,7 +296,7 @@ export function planModel(o: SynthOptions): SynthPlan {
   // Ternary weights s·{−1, 0, +1} with std ≈ `std` (P(0) = 1/3 → std = s·√(2/3)); s an f16 value so
   // TQ1_0/TQ2_0 (f16 scale per block = max |x|) hold them exactly.
   const ternaryScale = roundF16(std / Math.sqrt(2 / 3));
-  const ternaryLinear = arch === 'bitnet' || isTernary;
+  const ternaryLinear = bitnet || isTernary;
 
   function* generate(t: SynthTensor): Generator<Float32Array> {
     const g = new Gaussian(seedFor(seed, t.name));
@@ -318,5 +329,5 @@ export function planModel(o: SynthOptions): SynthPlan {
     for (const x of generate(t)) yield codec.quantize(x);
   }
 
-  return { shape, nVocab, writer: w, tensors, data, fallbacks };
+  return { shape, archName: arch, nVocab, writer: w, tensors, data, fallbacks };
 }

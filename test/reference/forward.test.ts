@@ -149,6 +149,12 @@ describe('reference forward: qwen2 and bitnet', () => {
       expect(e).toBeLessThan(0.05); // ... by about what 8-bit rounding costs
     }
     expect(refs[0].greedy([1, 100], 4)).toEqual(refs[2].greedy([1, 100], 4));
+    // I2_S files carry BitNet's fork's architecture name; the graph is the same
+    expect(files[2].gguf.metadata.get('general.architecture')).toBe('bitnet-b1.58');
+    expect(refs[2].config.arch).toBe('bitnet');
+    // upstream llama.cpp's default FFN for `bitnet` (SiLU) is a different function
+    const silu = loadReference(files[0].gguf, files[0].bytes, { bitnetFfn: 'silu' }).forward(ids);
+    expect(relErr(silu[ids.length - 1], logits[0][ids.length - 1])).toBeGreaterThan(1e-3);
   });
 
   it('int8 activation quantization: 127 levels of the row maximum, round half away from zero', () => {

@@ -16,7 +16,9 @@
  *               x += Wo·a
  *               h = rmsnorm(x)·ffn_norm
  *               llama/qwen2: f = silu(Wg·h) ⊙ (Wu·h)          (SwiGLU)
- *               bitnet:      f = relu(Wg·h)² ⊙ (Wu·h); f = rmsnorm(f)·ffn_sub_norm   (squared ReLU, sub-norm)
+ *               bitnet:      f = relu(Wg·h)² ⊙ (Wu·h); f = rmsnorm(f)·ffn_sub_norm   (squared ReLU, sub-norm;
+ *                            option bitnetFfn: 'silu' for SwiGLU as upstream llama.cpp's default)
+ *   architectures: llama, qwen2, bitnet, and bitnet-b1.58 (BitNet's fork's name for the same graph)
  *               x += Wd·f
  *   logits = W_out · rmsnorm(x)·output_norm, W_out = output.weight or token_embd.weight (tied)
  *   rmsnorm(x) = x / √(mean(x²) + ε)
@@ -58,6 +60,11 @@ export interface RefConfig {
 export interface ReferenceOptions {
   /** BitNet activation quantization before its ternary matmuls (default 'int8'). */
   bitnetActivations?: 'int8' | 'float';
+  /**
+   * BitNet FFN activation (default 'relu2', BitNet b1.58 2B4T's squared ReLU; 'silu' is
+   * what upstream llama.cpp's `bitnet` graph computes when the file does not name one).
+   */
+  bitnetFfn?: 'relu2' | 'silu';
 }
 
 interface Layer {
@@ -80,12 +87,16 @@ export interface ReferenceModel {
   greedy(prompt: number[], n: number): number[];
 }
 
+/** GGUF architecture names the reference runs: BitNet's fork names its b1.58 2B graph `bitnet-b1.58`. */
+const ARCHES: Record<string, RefArch> = { llama: 'llama', qwen2: 'qwen2', bitnet: 'bitnet', 'bitnet-b1.58': 'bitnet' };
+
 export function referenceConfig(gguf: GGUFFile): RefConfig {
-  const arch = gguf.metadata.get('general.architecture');
-  if (arch !== 'llama' && arch !== 'qwen2' && arch !== 'bitnet') {
-    throw new UnsupportedModelError(`reference forward: architecture '${String(arch)}' is not implemented (llama, qwen2, bitnet)`);
+  const name = gguf.metadata.get('general.architecture');
+  const arch = typeof name === 'string' ? ARCHES[name] : undefined;
+  if (!arch) {
+    throw new UnsupportedModelError(`reference forward: architecture '${String(name)}' is not implemented (${Object.keys(ARCHES).join(', ')})`);
   }
-  const k = (s: string) => `${arch}.${s}`;
+  const k = (s: string) => `${name}.${s}`;
   const nEmbd = requireInteger(gguf, k('embedding_length'));
   const nHead = requireInteger(gguf, k('attention.head_count'));
   const headDim = getInteger(gguf, k('attention.key_length')) ?? nEmbd / nHead;
@@ -161,6 +172,7 @@ export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: Refere
   const ropeFreqs = opt('rope_freqs.weight');
   const bitnet = c.arch === 'bitnet';
   const actQuant = bitnet && (options.bitnetActivations ?? 'int8') === 'int8';
+  const relu2 = bitnet && (options.bitnetFfn ?? 'relu2') === 'relu2';
   const layers: Layer[] = [];
   for (let i = 0; i < c.nLayer; i++) {
     const b = `blk.${i}.`;
@@ -240,7 +252,7 @@ export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: Refere
       const g = lin(L.wg, h, c.nFf), u = lin(L.wu, h, c.nFf);
       let f: Float64Array = new Float64Array(c.nFf);
       for (let i = 0; i < c.nFf; i++) {
-        f[i] = bitnet ? Math.max(0, g[i]) ** 2 * u[i] : (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+        f[i] = relu2 ? Math.max(0, g[i]) ** 2 * u[i] : (g[i] / (1 + Math.exp(-g[i]))) * u[i];
       }
       if (L.ffnSubNorm) f = rmsnorm(f, L.ffnSubNorm, c.rmsEps);
       const d = lin(L.wd, f, c.nEmbd);

@@ -48,8 +48,8 @@ describe.each(Object.keys(PRESETS))('make-model %s', (preset) => {
     const vocab = vocabs.get(p.vocab)!;
     const plan = planModel({ preset, type, layers: 2, ...NARROW[preset], vocab });
     const g = parseGGUF(plan.writer.header(), plan.writer.header().length + plan.writer.dataSize);
-    const s = plan.shape, a = p.arch, k = (x: string) => g.metadata.get(`${a}.${x}`);
-    expect(g.metadata.get('general.architecture')).toBe(a);
+    const s = plan.shape, a = p.arch, name = plan.archName, k = (x: string) => g.metadata.get(`${name}.${x}`);
+    expect(g.metadata.get('general.architecture')).toBe(a === 'bitnet' && type === 'I2_S' ? 'bitnet-b1.58' : a);
     expect(k('block_count')).toBe(2);
     expect(k('embedding_length')).toBe(NARROW[preset].embd);
     expect(k('feed_forward_length')).toBe(NARROW[preset].ff);
