@@ -9,6 +9,8 @@ import type {
 } from '../engine/types.ts';
 import type { LocalEngine } from '../engine/local-engine.ts';
 import { installErrorTransfer } from '../errors-wire.ts';
+import { ChatCompletions } from '../api/openai.ts';
+import type { ChatMessage } from '../chat/template.ts';
 import { AbortError } from '../errors.ts';
 
 /**
@@ -45,6 +47,15 @@ export class WorkerEngine implements Engine {
 
   listCachedModels(): Promise<CachedModelInfo[]> { return this.remote.listCachedModels(); }
   deleteCachedModel(url: string): Promise<boolean> { return this.remote.deleteCachedModel(url); }
+
+  generateChat(messages: ChatMessage[], options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+    return this.remote.generateChat(messages, options, onChunk ? Comlink.proxy(onChunk) : undefined) as Promise<GenerationResult>;
+  }
+
+  /** OpenAI-shaped chat: `engine.chat.completions.create({ messages, stream })`. */
+  readonly chat = { completions: new ChatCompletions(this) };
+
+  modelName(): Promise<string> { return this.remote.modelName(); }
 
   generate(prompt: string, options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
     return this.remote.generate(prompt, options, onChunk ? Comlink.proxy(onChunk) : undefined) as Promise<GenerationResult>;

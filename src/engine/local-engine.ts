@@ -7,6 +7,8 @@
  * generate(): tokenize → prefill → (greedy sample → stream text → forward)*
  */
 import { AbortError, InvalidArgumentError, LutraError, NotLoadedError } from '../errors.ts';
+import { ChatCompletions } from '../api/openai.ts';
+import { applyChatTemplate, chatTemplateFor, type ChatMessage, type ChatTemplate } from '../chat/template.ts';
 import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import { cacheUnavailableReason, CacheIntegrityError, ModelCache } from '../loader/cache.ts';
@@ -26,6 +28,8 @@ import { yieldToEventLoop } from './yield.ts';
 
 interface Loaded {
   gguf: GGUFFile;
+  /** Built on first use of chat(). */
+  chatTemplate?: ChatTemplate;
   tokenizer: Tokenizer;
   model: LlamaModel;
   report: EngineReport;
@@ -177,13 +181,38 @@ export class LocalEngine implements Engine {
     return this.loaded;
   }
 
+  /** Continues `prompt` (plain text; BOS first when the model wants it, unless addBos is false). */
   async generate(prompt: string, options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+    const { tokenizer } = this.require();
+    return this.run(tokenizer.encode(prompt, { addSpecial: options.addBos ?? true }), options, onChunk);
+  }
+
+  /**
+   * The assistant's reply to `messages`, rendered with the model's chat template
+   * (tokenizer.chat_template, or a standard fallback chosen from the vocabulary).
+   */
+  async generateChat(messages: ChatMessage[], options: GenerateOptions = {}, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
+    const loaded = this.require();
+    loaded.chatTemplate ??= chatTemplateFor(loaded.tokenizer, loaded.gguf);
+    const { ids } = applyChatTemplate(loaded.tokenizer, loaded.chatTemplate, messages, { addGenerationPrompt: true });
+    return this.run(ids, options, onChunk);
+  }
+
+  /** The model's name (general.name, else its file name). */
+  async modelName(): Promise<string> {
+    const { report } = this.require();
+    return report.modelName === 'unnamed model' ? report.source : report.modelName;
+  }
+
+  /** OpenAI-shaped chat: `engine.chat.completions.create({ messages, stream })`. */
+  readonly chat = { completions: new ChatCompletions(this) };
+
+  private async run(promptTokens: number[], options: GenerateOptions, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult> {
     const { tokenizer, model } = this.require();
     if (this.busy) throw new InvalidArgumentError('A generation is already running on this engine');
     const maxTokens = options.maxTokens ?? 128;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidArgumentError(`maxTokens must be a non-negative integer, got ${maxTokens}`);
     const stopAtEos = options.stopAtEos ?? true;
-    const promptTokens = tokenizer.encode(prompt, { addSpecial: options.addBos ?? true });
     if (promptTokens.length === 0) throw new InvalidArgumentError('The prompt is empty and the model adds no BOS token');
     const contextLength = model.config.contextLength;
     if (promptTokens.length >= contextLength) {

@@ -3,6 +3,7 @@
  * (inside a worker, or in Node), and by WorkerEngine, a comlink proxy that
  * runs LocalEngine in a dedicated worker so the page's main thread never blocks.
  */
+import type { ChatMessage } from '../chat/template.ts';
 import type { SamplerOptions } from '../sampler/options.ts';
 import type { SimdFlavor } from '../wasm/flavor.ts';
 
@@ -141,6 +142,10 @@ export interface GenerationResult {
 export interface Engine {
   load(source: ModelSource, options?: LoadOptions): Promise<EngineReport>;
   generate(prompt: string, options?: GenerateOptions, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult>;
+  /** The assistant's reply to a conversation, through the model's chat template. */
+  generateChat(messages: ChatMessage[], options?: GenerateOptions, onChunk?: (chunk: GenerationChunk) => void): Promise<GenerationResult>;
+  /** The model's name (general.name, else its file name). */
+  modelName(): Promise<string>;
   /** Stop the running generate() after the token in progress. */
   stop(): Promise<void>;
   tokenize(text: string, options?: { addBos?: boolean }): Promise<number[]>;
