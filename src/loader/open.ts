@@ -60,7 +60,7 @@ interface Part {
   stop(): void;
 }
 
-/** Progress reports at most every 1 MiB per part (each crosses the worker boundary). */
+/** Progress reports at most every 1 MiB (or 1/64 of a small file, at least 64 KiB) per part: each crosses the worker boundary. */
 const PROGRESS_STEP = 1 << 20;
 
 export async function openModel(src: ModelSource, options: OpenOptions = {}): Promise<OpenedModel> {
@@ -96,7 +96,8 @@ async function openUrl(url: string, options: OpenOptions): Promise<OpenedModel> 
   let fromCache = false;
   const report = (i: number, n: number) => {
     got[i] += n;
-    if (got[i] - reported[i] >= PROGRESS_STEP || got[i] === sizes[i]) {
+    const step = Math.max(64 << 10, Math.min(PROGRESS_STEP, sizes[i] / 64));
+    if (got[i] - reported[i] >= step || got[i] === sizes[i]) {
       reported[i] = got[i];
       const total = sizes.reduce((s, x) => s + x, 0);
       options.onProgress?.({ phase: fromCache ? 'cache' : 'download', loaded: got.reduce((s, x) => s + x, 0), total });

@@ -11,8 +11,7 @@ import {
   llamaRuntimeBytes, maxContextThatFits, MODULE_BASE_BYTES, PLACED_SIZE, placedTensorBytes, planLlamaMemory, TENSOR_ALIGN,
   THREAD_STACK_BYTES, WASM32_MAX_BYTES,
 } from '../../src/loader/plan.ts';
-import { buildGGUF } from '../gguf/writer.ts';
-import { synthLlama } from './synth.ts';
+import { synthHeader, synthLlama } from './synth.ts';
 
 const stories = new Uint8Array(readFileSync(path.join(testdata, 'models', 'stories260K.gguf')));
 const gguf = parseGGUF(stories);
@@ -90,7 +89,7 @@ describe('memory planner', () => {
 
   it('refuses a 7B-shaped F16 model against the 4 GiB of wasm32 from its header alone', async () => {
     // header of a 7B llama (F16), the data never materialized: reads past the header return zeros
-    const file = synthHeader({ nEmbd: 4096, nLayer: 32, nFf: 11008, nVocab: 32000, type: GGMLType.F16 });
+    const file = synthHeader({ nEmbd: 4096, nLayer: 32, nFf: 11008, nHead: 32, type: GGMLType.F16 });
     const reads: Array<[number, number]> = [];
     const src: ByteSource = {
       size: file.size,
@@ -125,33 +124,3 @@ describe('memory planner', () => {
   });
 });
 
-/** A llama header with tensor infos only; `size` is where its data would end. */
-function synthHeader(s: { nEmbd: number; nLayer: number; nFf: number; nVocab: number; type: number }): { header: Uint8Array; size: number } {
-  const T = { STRING: 8, UINT32: 4, FLOAT32: 6 } as const;
-  const kv = [
-    { key: 'general.architecture', type: T.STRING, value: 'llama' },
-    { key: 'llama.context_length', type: T.UINT32, value: 4096 },
-    { key: 'llama.embedding_length', type: T.UINT32, value: s.nEmbd },
-    { key: 'llama.feed_forward_length', type: T.UINT32, value: s.nFf },
-    { key: 'llama.attention.head_count', type: T.UINT32, value: 32 },
-    { key: 'llama.block_count', type: T.UINT32, value: s.nLayer },
-    { key: 'llama.attention.layer_norm_rms_epsilon', type: T.FLOAT32, value: 1e-5 },
-  ];
-  const tensors: Array<{ name: string; type: number; dims: number[] }> = [
-    { name: 'token_embd.weight', type: s.type, dims: [s.nEmbd, s.nVocab] },
-    { name: 'output_norm.weight', type: GGMLType.F32, dims: [s.nEmbd] },
-    { name: 'output.weight', type: s.type, dims: [s.nEmbd, s.nVocab] },
-  ];
-  for (let l = 0; l < s.nLayer; l++) {
-    tensors.push({ name: `blk.${l}.attn_norm.weight`, type: GGMLType.F32, dims: [s.nEmbd] });
-    for (const n of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) tensors.push({ name: `blk.${l}.${n}.weight`, type: s.type, dims: [s.nEmbd, s.nEmbd] });
-    tensors.push({ name: `blk.${l}.ffn_norm.weight`, type: GGMLType.F32, dims: [s.nEmbd] });
-    tensors.push({ name: `blk.${l}.ffn_gate.weight`, type: s.type, dims: [s.nEmbd, s.nFf] });
-    tensors.push({ name: `blk.${l}.ffn_up.weight`, type: s.type, dims: [s.nEmbd, s.nFf] });
-    tensors.push({ name: `blk.${l}.ffn_down.weight`, type: s.type, dims: [s.nFf, s.nEmbd] });
-  }
-  const built = buildGGUF({ kv, tensors, writeData: false });
-  const g = parseGGUF(built.bytes, Number.MAX_SAFE_INTEGER);
-  const size = Math.max(...g.tensors.map((t) => t.offset + t.byteSize));
-  return { header: built.bytes, size };
-}

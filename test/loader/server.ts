@@ -114,7 +114,13 @@ export async function startTestServer(files: Record<string, ServedFile> = {}): P
       const ok = res.write(piece);
       done += n;
       sent.set(path, (sent.get(path) ?? 0) + n);
-      if (!ok) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+      if (!ok) {
+        await new Promise<void>((r) => {
+          const done = () => { res.off('drain', done); res.off('close', done); r(); };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
       if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
     }
     res.end();

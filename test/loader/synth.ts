@@ -198,3 +198,38 @@ function tensorInfosLength(b: Uint8Array, start: number, n: number): number {
   }
   return p - start;
 }
+
+/**
+ * A llama header (with stories260K's vocab) and tensor infos only, for a model
+ * of any size; `size` is where its tensor data would end. Serve it with zeros
+ * after the header to fake a huge file.
+ */
+export function synthHeader(s: { nEmbd: number; nLayer: number; nFf: number; nHead: number; type: number }): { header: Uint8Array; size: number } {
+  const kv: WKV[] = [
+    { key: 'general.architecture', type: T.STRING, value: 'llama' },
+    { key: 'llama.context_length', type: T.UINT32, value: 4096 },
+    { key: 'llama.embedding_length', type: T.UINT32, value: s.nEmbd },
+    { key: 'llama.feed_forward_length', type: T.UINT32, value: s.nFf },
+    { key: 'llama.attention.head_count', type: T.UINT32, value: s.nHead },
+    { key: 'llama.block_count', type: T.UINT32, value: s.nLayer },
+    { key: 'llama.attention.layer_norm_rms_epsilon', type: T.FLOAT32, value: 1e-5 },
+    ...storiesVocabKV(),
+  ];
+  const nVocab = 512;
+  const tensors: WTensor[] = [
+    { name: 'token_embd.weight', type: s.type, dims: [s.nEmbd, nVocab] },
+    { name: 'output_norm.weight', type: GGMLType.F32, dims: [s.nEmbd] },
+    { name: 'output.weight', type: s.type, dims: [s.nEmbd, nVocab] },
+  ];
+  for (let l = 0; l < s.nLayer; l++) {
+    tensors.push({ name: `blk.${l}.attn_norm.weight`, type: GGMLType.F32, dims: [s.nEmbd] });
+    for (const n of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) tensors.push({ name: `blk.${l}.${n}.weight`, type: s.type, dims: [s.nEmbd, s.nEmbd] });
+    tensors.push({ name: `blk.${l}.ffn_norm.weight`, type: GGMLType.F32, dims: [s.nEmbd] });
+    tensors.push({ name: `blk.${l}.ffn_gate.weight`, type: s.type, dims: [s.nEmbd, s.nFf] });
+    tensors.push({ name: `blk.${l}.ffn_up.weight`, type: s.type, dims: [s.nEmbd, s.nFf] });
+    tensors.push({ name: `blk.${l}.ffn_down.weight`, type: s.type, dims: [s.nFf, s.nEmbd] });
+  }
+  const built = buildGGUF({ kv, tensors, writeData: false });
+  const g = parseGGUF(built.bytes, Number.MAX_SAFE_INTEGER);
+  return { header: built.bytes, size: Math.max(...g.tensors.map((t) => t.offset + t.byteSize)) };
+}
