@@ -173,6 +173,15 @@ for (const flavor of FLAVORS) {
       }
     });
 
+    it('ternary with one scale per row (G = K = 11008) repacks and multiplies', () => {
+      h.reset();
+      const M = 32, K = 11008;
+      const wt = { ...makeWeights(2, M, K, K, false, true), bits: 8 };
+      const W = repack(h, wt, 'lut');
+      const x = gauss(K), ref = refMatmul(wt.w, M, K, [x]);
+      expect(nmse(lutRun(h, W, wt, [x], TabMode.I8, 64, false)[0], ref[0])).toBeLessThan(1e-4);
+    });
+
     for (const G of [256, 512]) {
       it(`ternary G=${G}: int8 tables, and per-token int8 mode bit-exact vs int8-activation reference`, () => {
         h.reset();

@@ -1,8 +1,8 @@
 /* Multiply-add baseline on the same quantized weights (own layout, lut.h "MAD layout").
  * Activations are quantized to int8 per block of `ablk` (absmax/127, round to nearest even).
  * relaxed flavor: i16x8.relaxed_dot_i8x16_i7x16_s(int8 activations, codes 0..15) summed in
- * int16 over a 32-k chunk, then i32x4.extadd_pairwise_i16x8_s (the i32 dot-add form costs
- * three x64 instructions without VNNI; measured slower);
+ * int16 over a 32-k chunk, then i32x4.extadd_pairwise_i16x8_s (the i32 dot-add form
+ * measured slower);
  * simd128 flavor: codes widened to i16, i32x4.dot_i16x8_s against int16 activations.
  * Activation buffer (lt_mad_act_bytes): [K × int8 (relaxed) | K × int16 (simd128)]
  *   | f32 scale[K/ablk] | f32 sum16[K/16] (sums of the dequantized int8 activations). */
@@ -78,9 +78,9 @@ LT_INLINE void mad_chunk(const uint8_t *ch, const uint8_t *act, const int B, con
     const uint8_t *q = ch + qd * 16 * B;
     v128_t a = acc[qd];
 #if LT_RELAXED
-    /* i16x8.relaxed_dot (one pmaddubsw) into int16, widened once per chunk: a lane adds
-     * ≤ 2·127·15 per code vector, ≤ 8 code vectors → ≤ 30480. (The i32 dot-add form lowers
-     * to three instructions on x64 without VNNI.) */
+    /* i16x8.relaxed_dot (a pmaddubsw on x64) into int16, widened once per chunk: a lane adds
+     * ≤ 2·127·15 per code vector, ≤ 8 code vectors → ≤ 30480. The i32 dot-add form was
+     * slower here (on x64 without AVX-VNNI it needs a second multiply-add to widen). */
     v128_t s16 = wasm_i16x8_splat(0);
     for (int t = T0; t < T1; t++)
       s16 = wasm_i16x8_add(s16, wasm_i16x8_relaxed_dot_i8x16_i7x16(wasm_v128_load32_splat(act + 4 * t), mad_code(q, B, t)));

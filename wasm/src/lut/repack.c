@@ -117,7 +117,7 @@ static void src_group(const lt_src *s, int row, int gi, uint8_t *codes, float *d
   }
 }
 
-#define LT_MAXG 4096
+#define LT_MAXG 16384 /* largest group (per-row ternary scale: G = K) repackable; codes buffer on the C stack */
 
 static int repack_lut(uint8_t *dst, const lt_src *s, int bits, int asym, int M, int row0, int row1) {
   const int K = s->K, G = s->G;
