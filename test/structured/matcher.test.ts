@@ -1,0 +1,319 @@
+import { describe, expect, it } from 'vitest';
+import { compileSchema, UnsupportedSchemaError, type JsonSchema } from '../../src/structured/schema.ts';
+import { JsonMatcher, matchesCompletely } from '../../src/structured/matcher.ts';
+import { InvalidArgumentError } from '../../src/errors.ts';
+import { validate } from './validator.ts';
+
+interface Case {
+  name: string;
+  schema: JsonSchema;
+  /** Complete documents the matcher accepts (and both validators accept). */
+  valid: string[];
+  /** Documents (JSON or not) the matcher rejects: no completion allowed and, when JSON, the validators agree. */
+  invalid: string[];
+  /** Prefixes that can still be completed but are not complete. */
+  prefixes?: string[];
+  /** Valid by the schema but outside the formatting policy: rejected by the matcher, accepted by the validators. */
+  policy?: string[];
+}
+
+const person = {
+  type: 'object',
+  properties: { name: { type: 'string', maxLength: 12 }, age: { type: 'integer' }, email: { type: 'string' } },
+  required: ['name', 'age'],
+};
+
+const cases: Case[] = [
+  {
+    name: 'string',
+    schema: { type: 'string' },
+    valid: ['""', '"a"', '"hello world"', '"é漢🎉"', '"\\n\\t\\"\\\\\\/\\b\\f\\r"', '"\\u00e9\\u0041\\uFFFF"', '"{\\"a\\":1}"', '"\u007f"'],
+    invalid: ['"a', 'a', '1', 'null', '"\\x"', '"\\u12"', '"\\ud800"', '"\\uDC00"', '"a\nb"', '"\t"', '"a""', '"a" '],
+    policy: ['"\\ud800"', '"\\uDC00"'],
+    prefixes: ['"', '"abc', '"\\', '"\\u00', '"\xe9'.slice(0, 1)],
+  },
+  {
+    name: 'string lengths (code points)',
+    schema: { type: 'string', minLength: 2, maxLength: 4 },
+    valid: ['"ab"', '"abcd"', '"é漢"', '"🎉🎉🎉🎉"', '"\\n\\n"', '"\\u0041b"'],
+    invalid: ['""', '"a"', '"abcde"', '"🎉🎉🎉🎉🎉"', '"\\n\\n\\n\\n\\n"'],
+    prefixes: ['"a', '"abcd'],
+  },
+  {
+    name: 'integer',
+    schema: { type: 'integer' },
+    valid: ['0', '-0', '7', '-12', '1234567890123456', '-9007199254740993'],
+    invalid: ['01', '1.5', '1.0', '1e3', '+1', '-', '--1', '12345678901234567', '"1"', ' 1', '1 '],
+    prefixes: ['-'],
+    policy: ['1.0', '1e3', '12345678901234567'],
+  },
+  {
+    name: 'integer bounds',
+    schema: { type: 'integer', minimum: 10, maximum: 150 },
+    valid: ['10', '99', '150', '123'],
+    invalid: ['9', '151', '1000', '-10', '0', '160', '-', '2000'],
+    prefixes: ['1'],
+  },
+  {
+    name: 'integer exclusive bounds, negative range',
+    schema: { type: 'integer', exclusiveMinimum: -5.5, exclusiveMaximum: -2 },
+    valid: ['-5', '-3'],
+    invalid: ['-6', '-2', '0', '-1', '3', '-55'],
+    prefixes: ['-'],
+  },
+  {
+    name: 'number',
+    schema: { type: 'number' },
+    valid: ['0', '-0.5', '3.14159', '1e5', '1E-7', '-2.5e+10', '0.0', '12e99'],
+    invalid: ['.5', '1.', '1e', '1e+', '01.5', '1e100', 'NaN', 'Infinity', '0x10', '1.2.3'],
+    policy: ['1e100'],
+    prefixes: ['1.', '1e', '1e-', '-'],
+  },
+  {
+    name: 'number bounds',
+    schema: { type: 'number', minimum: 0.5, exclusiveMaximum: 2 },
+    valid: ['0.5', '1', '1.999', '0.75', '1.5'],
+    invalid: ['0.4', '2', '2.0', '0', '-1', '1e0', '0.49'],
+    prefixes: ['0', '0.', '1.'],
+    policy: ['1e0'],
+  },
+  {
+    name: 'boolean and null',
+    schema: { type: ['boolean', 'null'] },
+    valid: ['true', 'false', 'null'],
+    invalid: ['True', 'nul', '0', '"true"', 'nulll'],
+    prefixes: ['t', 'fal', 'n'],
+  },
+  {
+    name: 'enum of mixed values',
+    schema: { enum: ['red', 'green', 1, 12, null, { a: [1, 'x'] }, [true, 2]] },
+    valid: ['"red"', '"green"', '1', '12', 'null', '{"a":[1,"x"]}', '{"a": [1, "x"]}', '[true,2]', '[true, 2]'],
+    invalid: ['"blue"', '2', '120', '{"a":[1]}', '[true]', '{"a":[1,"x"],"b":1}', '"re"'],
+    prefixes: ['"r', '{"a":', '{"a": [1,', '['],
+    policy: ['[ true,2]', '{"a":[1, "x" ]}'],
+  },
+  {
+    name: 'const',
+    schema: { const: 'fixed' },
+    valid: ['"fixed"'],
+    invalid: ['"fixe"', '"fixedd"', 'null'],
+  },
+  {
+    name: 'enum filtered by type',
+    schema: { type: 'string', enum: ['a', 1, 'b'] },
+    valid: ['"a"', '"b"'],
+    invalid: ['1'],
+  },
+  {
+    name: 'object with required and optional properties',
+    schema: person,
+    valid: ['{"name":"Bob","age":3}', '{"name": "Bob", "age": 3}', '{"age":3,"name":"x"}', '{"name":"","age":-1,"email":"a@b"}',
+      '{"email":"e","age":0,"name":"n"}'],
+    invalid: ['{"name":"Bob"}', '{}', '{"name":"Bob","age":3,"x":1}', '{"name":"Bob","age":3,"name":"B"}', '{"name":1,"age":1}',
+      '{"name":"1234567890123","age":1}', '{"Name":"a","age":1}', '{"name":"a","age":1,}'],
+    prefixes: ['{', '{"', '{"na', '{"name"', '{"name":', '{"name": ', '{"name":"Bob",', '{"name":"Bob", ', '{"name":"Bob","age":3'],
+    policy: ['{ "name":"a","age":1}', '{"name" :"a","age":1}', '{"name":"a","age":1 }', '{"name":  "a","age":1}',
+      '{"name":"a",\n"age":1}', '{"n\\u0061me":"a","age":1}', '{"name":"Bob","age":3,"name":"B"}'],
+  },
+  {
+    name: 'object with additionalProperties schema',
+    schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], additionalProperties: { type: 'boolean' } },
+    valid: ['{"id":1}', '{"id":1,"x":true}', '{"x":false,"id":2,"y":true}', '{"id":1,"i":true}', '{"id":1,"idd":false}', '{"id":1,"\\u0078":true}'],
+    invalid: ['{"id":1,"x":1}', '{"id":1,"id":2}', '{"x":true}', '{"id":1,"x":true,"x":false}', '{"id":1,"\\u0069d":true}'],
+    policy: ['{"id":1,"id":2}', '{"id":1,"x":true,"x":false}'],
+    prefixes: ['{"id":1,"i', '{"id":1,"x"'],
+  },
+  {
+    name: 'free-form object',
+    schema: { type: 'object' },
+    valid: ['{}', '{"a":1}', '{"a":{"b":[1,"2",null]},"c":"d"}'],
+    invalid: ['[]', '{"a":1,"a":2}', '{"a"}', '{1:2}'],
+    policy: ['{"a":1,"a":2}'],
+  },
+  {
+    name: 'array bounds and items',
+    schema: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, minItems: 1, maxItems: 3 },
+    valid: ['[0]', '[1,2]', '[1, 2, 3]', '[9,9,9]'],
+    invalid: ['[]', '[1,2,3,4]', '[10]', '[-1]', '[1,]', '["1"]', '[1.5]'],
+    prefixes: ['[', '[1', '[1,', '[1, '],
+    policy: ['[ 1]', '[1 ]', '[1 ,2]'],
+  },
+  {
+    name: 'prefixItems (tuple)',
+    schema: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false },
+    valid: ['[]', '["a"]', '["a",1]'],
+    invalid: ['[1]', '["a","b"]', '["a",1,2]'],
+  },
+  {
+    name: 'anyOf',
+    schema: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'integer', minimum: 5 }, { type: 'object', properties: { k: { const: 1 } }, required: ['k'] }] },
+    valid: ['"ab"', '5', '100', '{"k":1}'],
+    invalid: ['"abc"', '4', '{"k":2}', '{}', 'null'],
+    prefixes: ['"a', '{"k"'],
+  },
+  {
+    name: 'oneOf of disjoint branches',
+    schema: { oneOf: [{ type: 'object', properties: { kind: { const: 'circle' }, r: { type: 'number' } }, required: ['kind', 'r'] },
+      { type: 'object', properties: { kind: { const: 'square' }, side: { type: 'number' } }, required: ['kind', 'side'] }] },
+    valid: ['{"kind":"circle","r":1.5}', '{"kind":"square","side":2}', '{"side":2,"kind":"square"}'],
+    invalid: ['{"kind":"circle","side":2}', '{"kind":"square"}', '{"kind":"tri"}'],
+  },
+  {
+    name: '$ref to $defs',
+    schema: { $defs: { pt: { type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' } }, required: ['x', 'y'] } },
+      type: 'object', properties: { a: { $ref: '#/$defs/pt' }, b: { $ref: '#/$defs/pt' } }, required: ['a'] },
+    valid: ['{"a":{"x":1,"y":2}}', '{"a":{"y":1,"x":2},"b":{"x":0,"y":0}}'],
+    invalid: ['{"a":{"x":1}}', '{"b":{"x":1,"y":2}}'],
+  },
+  {
+    name: 'recursive $ref',
+    schema: { $defs: { node: { type: 'object', properties: { v: { type: 'integer' }, next: { anyOf: [{ $ref: '#/$defs/node' }, { type: 'null' }] } }, required: ['v', 'next'] } },
+      $ref: '#/$defs/node' },
+    valid: ['{"v":1,"next":null}', '{"v":1,"next":{"v":2,"next":{"v":3,"next":null}}}'],
+    invalid: ['{"v":1,"next":{"v":2}}', '{"v":1}'],
+  },
+  {
+    name: 'any value ({})',
+    schema: {},
+    valid: ['1', '"x"', 'null', 'true', '[]', '{}', '[1,[2,[3,{"a":[]}]]]', '{"a": {"b": {"c": null}}}', '-1.5e-3'],
+    invalid: ['', 'x', '[1,]', '{"a":}', '[', 'tru', "'a'"],
+    prefixes: ['[1,[2', '{"a":{"b"'],
+  },
+  {
+    name: 'type without type-specific keywords (no type given)',
+    schema: { minLength: 2 },
+    valid: ['"ab"', '1', 'null', '[]'],
+    invalid: ['"a"'],
+  },
+];
+
+describe('JSON matcher', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const compiled = compileSchema(c.schema);
+      for (const doc of c.valid) {
+        expect(matchesCompletely(compiled, doc), `valid: ${doc}`).toBe(true);
+        const v = JSON.parse(doc);
+        expect(validate(c.schema, v), `test validator: ${doc}`).toBe(true);
+        expect(compiled.validate(v), `compiled validate: ${doc}`).toBe(true);
+      }
+      for (const doc of c.invalid) {
+        expect(matchesCompletely(compiled, doc), `invalid: ${doc}`).toBe(false);
+        let parsed: { v: unknown } | null = null;
+        try { parsed = { v: JSON.parse(doc) }; } catch { /* not JSON */ }
+        if (parsed && !(c.policy ?? []).includes(doc) && doc.trim() === doc) {
+          expect(validate(c.schema, parsed.v), `test validator rejects: ${doc}`).toBe(false);
+          expect(compiled.validate(parsed.v), `compiled validate rejects: ${doc}`).toBe(false);
+        }
+      }
+      for (const p of c.prefixes ?? []) {
+        const m = new JsonMatcher(compiled);
+        expect(m.advance(p), `prefix: ${p}`).toBe(true);
+        expect(m.isComplete(), `prefix complete: ${p}`).toBe(false);
+      }
+      for (const doc of c.policy ?? []) {
+        expect(matchesCompletely(compiled, doc), `policy: ${doc}`).toBe(false);
+        expect(validate(c.schema, JSON.parse(doc)), `policy doc valid: ${doc}`).toBe(true);
+      }
+    });
+  }
+
+  it('every accepted prefix of a valid document is continuable and the matcher state is persistent', () => {
+    const compiled = compileSchema(person);
+    const doc = '{"name": "Bob", "email":"\\u00e9x", "age": 42}';
+    const m = new JsonMatcher(compiled);
+    const snapshots: JsonMatcher[] = [];
+    for (const ch of doc) {
+      snapshots.push(m.clone());
+      expect(m.advance(ch)).toBe(true);
+    }
+    expect(m.isComplete()).toBe(true);
+    expect(m.canContinue()).toBe(false);
+    // a clone taken earlier is unaffected by later bytes
+    expect(snapshots[1].accepts('"name"')).toBe(true);
+    expect(snapshots[1].isComplete()).toBe(false);
+  });
+
+  it('a complete number at the root can continue', () => {
+    const m = new JsonMatcher({ type: 'integer', maximum: 500 });
+    expect(m.advance('4')).toBe(true);
+    expect(m.isComplete()).toBe(true);
+    expect(m.canContinue()).toBe(true);
+    expect(m.accepts('9')).toBe(true);
+    expect(m.accepts('99')).toBe(true);
+    expect(m.accepts('999')).toBe(false);
+    expect(m.advance('999')).toBe(false);
+    expect(m.advance('0')).toBe(true);
+    expect(m.isComplete()).toBe(true);
+    expect(m.canContinue()).toBe(true); // "40" → 400
+    expect(m.accepts('0')).toBe(true);
+    expect(m.accepts('00')).toBe(false);
+    expect(m.advance('0')).toBe(true);
+    expect(m.isComplete()).toBe(true);
+    expect(m.canContinue()).toBe(false); // 4000 > 500
+  });
+
+  it('UTF-8 is validated byte by byte', () => {
+    const m = new JsonMatcher({ type: 'string' });
+    expect(m.advanceBytes([0x22, 0xe6])).toBe(true); // lead byte of a 3-byte sequence
+    expect(m.clone().advanceBytes([0x22])).toBe(false); // cannot close mid-sequence
+    expect(m.clone().advanceBytes([0x41])).toBe(false);
+    expect(m.advanceBytes([0xbc, 0xa2, 0x22])).toBe(true);
+    expect(m.isComplete()).toBe(true);
+    for (const bad of [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5], [0x80], [0xff]]) {
+      expect(new JsonMatcher({ type: 'string' }).advanceBytes([0x22, ...bad]), bad.join(',')).toBe(false);
+    }
+  });
+});
+
+describe('schema compiler', () => {
+  it.each([
+    [{ type: 'string', pattern: '^a' }, 'pattern'],
+    [{ type: 'string', format: 'date' }, 'format'],
+    [{ type: 'number', multipleOf: 2 }, 'multipleOf'],
+    [{ type: 'object', minProperties: 1 }, 'minProperties'],
+    [{ allOf: [{ type: 'string' }, { maxLength: 3 }] }, 'allOf'],
+    [{ properties: { a: { not: { type: 'string' } } } }, 'not'],
+    [{ $ref: 'http://example.com/s.json' }, '$ref'],
+    [{ type: 'array', items: [{ type: 'string' }] }, 'items'],
+    [{ anyOf: [{ type: 'string' }], type: 'string' }, 'type'],
+  ])('rejects %j naming "%s"', (schema, keyword) => {
+    let err: unknown;
+    try { compileSchema(schema as JsonSchema); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UnsupportedSchemaError);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as UnsupportedSchemaError).keyword).toBe(keyword);
+    expect((err as Error).message).toContain(keyword);
+  });
+
+  it.each([
+    [false],
+    [{ type: 'string', minLength: 3, maxLength: 2 }],
+    [{ enum: [] }],
+    [{ type: 'integer', minimum: 1.5, maximum: 1.9 }],
+    [{ type: 'array', items: false, minItems: 1 }],
+    [{ type: 'object', properties: { a: false }, required: ['a'] }],
+    [{ type: 'object', properties: {}, required: ['a'] }],
+    [{ $defs: { a: { type: 'object', properties: { a: { $ref: '#/$defs/a' } }, required: ['a'] } }, $ref: '#/$defs/a' }],
+  ])('unsatisfiable schema %j is an InvalidArgumentError', (schema) => {
+    expect(() => compileSchema(schema as JsonSchema)).toThrow(InvalidArgumentError);
+  });
+
+  it('prunes unsatisfiable branches and optional properties', () => {
+    const c = compileSchema({ type: 'object', properties: { a: false, b: { type: 'integer' } }, additionalProperties: false });
+    expect(matchesCompletely(c, '{"b":1}')).toBe(true);
+    expect(new JsonMatcher(c).accepts('{"a"')).toBe(false);
+    const d = compileSchema({ anyOf: [{ enum: [] }, { type: 'null' }] });
+    expect(matchesCompletely(d, 'null')).toBe(true);
+  });
+
+  it('annotations are ignored; allOf with one subschema and pure $ref chains work', () => {
+    const c = compileSchema({
+      title: 'T', description: 'd', $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $defs: { A: { $ref: '#/$defs/B' }, B: { type: 'string', examples: ['x'], default: 'y' } },
+      type: 'object', properties: { s: { allOf: [{ $ref: '#/$defs/A' }], description: 'x' } }, required: ['s'],
+    });
+    expect(matchesCompletely(c, '{"s":"v"}')).toBe(true);
+    expect(matchesCompletely(c, '{"s":1}')).toBe(false);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * A small JSON-schema validator for the tests, written independently of
+ * src/structured (it reads the raw schema, not the compiled nodes), for the
+ * subset the compiler supports. additionalProperties defaults to false when
+ * `properties` is present, as the generator's documented policy says.
+ */
+type Schema = boolean | Record<string, unknown>;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export function validate(schema: Schema, value: unknown, root: Schema = schema): boolean {
+  if (schema === true) return true;
+  if (schema === false) return false;
+  const s = schema;
+  if (typeof s.$ref === 'string') {
+    let t: unknown = root;
+    for (const part of s.$ref.slice(2).split('/').filter(Boolean)) t = (t as Record<string, unknown>)[part];
+    if (!validate(t as Schema, value, root)) return false;
+  }
+  if (Array.isArray(s.allOf) && !s.allOf.every((x) => validate(x as Schema, value, root))) return false;
+  if (Array.isArray(s.anyOf) && !s.anyOf.some((x) => validate(x as Schema, value, root))) return false;
+  if (Array.isArray(s.oneOf) && s.oneOf.filter((x) => validate(x as Schema, value, root)).length !== 1) return false;
+  if ('const' in s && !deepEqual(s.const, value)) return false;
+  if (Array.isArray(s.enum) && !s.enum.some((x) => deepEqual(x, value))) return false;
+  if (s.type !== undefined) {
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    const t = typeOf(value);
+    const ok = types.some((x) => x === t || (x === 'integer' && t === 'number' && Number.isInteger(value)));
+    if (!ok) return false;
+  }
+  const t = typeOf(value);
+  if (t === 'string') {
+    const n = [...(value as string)].length;
+    if (typeof s.minLength === 'number' && n < s.minLength) return false;
+    if (typeof s.maxLength === 'number' && n > s.maxLength) return false;
+  }
+  if (t === 'number') {
+    const x = value as number;
+    if (!Number.isFinite(x)) return false;
+    if (typeof s.minimum === 'number' && x < s.minimum) return false;
+    if (typeof s.maximum === 'number' && x > s.maximum) return false;
+    if (typeof s.exclusiveMinimum === 'number' && x <= s.exclusiveMinimum) return false;
+    if (typeof s.exclusiveMaximum === 'number' && x >= s.exclusiveMaximum) return false;
+  }
+  if (t === 'array') {
+    const a = value as unknown[];
+    if (typeof s.minItems === 'number' && a.length < s.minItems) return false;
+    if (typeof s.maxItems === 'number' && a.length > s.maxItems) return false;
+    const prefix = (s.prefixItems as Schema[] | undefined) ?? [];
+    for (let i = 0; i < a.length; i++) {
+      const sub = i < prefix.length ? prefix[i] : ((s.items as Schema | undefined) ?? true);
+      if (!validate(sub, a[i], root)) return false;
+    }
+  }
+  if (t === 'object') {
+    const o = value as Record<string, unknown>;
+    const props = (s.properties as Record<string, Schema> | undefined) ?? {};
+    const extra = (s.additionalProperties as Schema | undefined) ?? (s.properties ? false : true);
+    for (const [k, v] of Object.entries(o)) {
+      const sub = Object.prototype.hasOwnProperty.call(props, k) ? props[k] : extra;
+      if (!validate(sub, v, root)) return false;
+    }
+    for (const r of (s.required as string[] | undefined) ?? []) if (!(r in o)) return false;
+  }
+  return true;
+}
