@@ -64,3 +64,46 @@ export function check(rc: number, what: string): number {
 export function lutExports(exports: Record<string, WebAssembly.ExportValue>): LutExports {
   return exports as unknown as LutExports;
 }
+
+/** "bits" value of the ternary LUT layout (balanced planes); the MAD layout takes ternary as bits 2, zero 1. */
+export const TERNARY = 8;
+
+/** A repacked weight as the kernels see it. */
+export interface LutWeight {
+  ptr: number; bits: number; M: number; K: number; G: number; asym: boolean;
+  /** symmetric layouts: w = d·(q − zero) */
+  zero: number;
+  layout: 'lut' | 'mad';
+}
+
+/** What a GGUF type becomes in lutra's layouts, or null when it has no LUT/MAD path. */
+export function repackInfo(k: LutExports, type: number, scratch: number, view: () => ArrayBuffer):
+    { bits: number; G: number; asym: boolean; zero: number } | null {
+  if (!k.lt_repack_info(type, scratch)) return null;
+  const [bits, G, asym, zero] = new Int32Array(view(), scratch, 4);
+  return { bits, G, asym: asym !== 0, zero };
+}
+
+/**
+ * Repack rows [row0, row1) of a GGUF tensor (its blocks at `src`) into `dst` (sized by
+ * weightBytes). Threads may repack disjoint row slices of one tensor concurrently
+ * (multiples of 32 rows for 'lut', 16 for 'mad').
+ */
+export function repackGguf(k: LutExports, layout: 'lut' | 'mad', dst: number, type: number, src: number,
+    M: number, K: number, row0 = 0, row1 = M): void {
+  const fn = layout === 'lut' ? k.lt_repack_lut : k.lt_repack_mad;
+  check(fn(dst, type, src, 0, 0, 0, 0, M, K, 0, row0, row1), `repack ${layout} type ${type} ${M}×${K}`);
+}
+
+export function weightBytes(k: LutExports, layout: 'lut' | 'mad', bits: number, M: number, K: number, G: number, asym: boolean): number {
+  const b = layout === 'mad' && bits === TERNARY ? 2 : bits;
+  const n = layout === 'lut' ? k.lt_lut_weight_bytes(b, M, K, G, +asym) : k.lt_mad_weight_bytes(b, M, K, G, +asym);
+  if (!n) throw new KernelShapeError(`${layout} layout cannot take ${M}×${K} at ${bits} bits, group ${G}`);
+  return n;
+}
+
+/** y[n][r] for rows [row0, row1) of ntok tokens whose tables (lt_lut_build) are tstride bytes apart. */
+export function lutMatmul(k: LutExports, w: LutWeight, tab: number, mode: number, ags: number, ntok: number,
+    tstride: number, y: number, ystride: number, row0 = 0, row1 = w.M): void {
+  check(k.lt_lut_mm(w.ptr, w.bits, w.K, w.G, +w.asym, w.zero, tab, mode, ags, ntok, tstride, y, ystride, row0, row1), 'lt_lut_mm');
+}
