@@ -1,8 +1,8 @@
 /**
  * A float64 reference forward pass for llama, qwen2 and bitnet (b1.58) GGUF models:
  * slow, simple, and independent of the C kernels. Every tensor is dequantized with
- * src/quant (exact to ggml's definitions) into a Float64Array; everything after
- * that is float64.
+ * src/quant (exact to ggml's definitions; f32 values, kept in Float32Arrays, which
+ * hold them exactly); all arithmetic after that is float64.
  *
  * Graph (llama.cpp's, per architecture):
  *   x = token_embd[token]
@@ -67,12 +67,19 @@ export interface ReferenceOptions {
   bitnetFfn?: 'relu2' | 'silu';
 }
 
+/**
+ * Weights as dequantized: every ggml dequantizer produces f32 values, so a Float32Array
+ * holds them exactly (half the memory of float64: a Llama-3.2-1B-shape model fits in ~5 GB).
+ * All arithmetic on them is float64.
+ */
+type W = Float32Array;
+
 interface Layer {
-  attnNorm: Float64Array; wq: Float64Array; wk: Float64Array; wv: Float64Array; wo: Float64Array;
-  bq?: Float64Array; bk?: Float64Array; bv?: Float64Array;
-  attnSubNorm?: Float64Array;
-  ffnNorm: Float64Array; wg: Float64Array; wu: Float64Array; wd: Float64Array;
-  ffnSubNorm?: Float64Array;
+  attnNorm: W; wq: W; wk: W; wv: W; wo: W;
+  bq?: W; bk?: W; bv?: W;
+  attnSubNorm?: W;
+  ffnNorm: W; wg: W; wu: W; wd: W;
+  ffnSubNorm?: W;
 }
 
 export interface ReferenceModel {
@@ -119,20 +126,25 @@ export function referenceConfig(gguf: GGUFFile): RefConfig {
   };
 }
 
-/** Dequantize a tensor of `gguf` (absolute offsets into `bytes`) to float64. */
-export function tensorF64(gguf: GGUFFile, bytes: Uint8Array, name: string): Float64Array {
+/** Dequantize a tensor of `gguf` (absolute offsets into `bytes`): exact f32 values. */
+export function tensorF32(gguf: GGUFFile, bytes: Uint8Array, name: string): Float32Array {
   const t = gguf.tensors.find((x) => x.name === name);
   if (!t) throw new GGUFFormatError(`reference forward: missing tensor '${name}'`);
-  return toF64(t, bytes);
+  return dequantTensor(t, bytes);
 }
 
-function toF64(t: GGUFTensorInfo, bytes: Uint8Array): Float64Array {
+/** The same as float64. */
+export function tensorF64(gguf: GGUFFile, bytes: Uint8Array, name: string): Float64Array {
+  return Float64Array.from(tensorF32(gguf, bytes, name));
+}
+
+function dequantTensor(t: GGUFTensorInfo, bytes: Uint8Array): Float32Array {
   if (t.offset + t.byteSize > bytes.length) throw new GGUFFormatError(`tensor '${t.name}' runs past the end of the bytes given`);
-  return Float64Array.from(dequantize(t.type, bytes.subarray(t.offset, t.offset + t.byteSize), t.nElements));
+  return dequantize(t.type, bytes.subarray(t.offset, t.offset + t.byteSize), t.nElements);
 }
 
-/** y = W·x for W row-major [rows][cols] (ggml ne0 = cols). */
-export function matvec(W: Float64Array, x: Float64Array, rows: number): Float64Array {
+/** y = W·x for W row-major [rows][cols] (ggml ne0 = cols), accumulated in float64. */
+export function matvec(W: Float32Array | Float64Array, x: Float64Array, rows: number): Float64Array {
   const cols = x.length, y = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;
@@ -143,7 +155,7 @@ export function matvec(W: Float64Array, x: Float64Array, rows: number): Float64A
   return y;
 }
 
-export function rmsnorm(x: Float64Array, w: Float64Array, eps: number): Float64Array {
+export function rmsnorm(x: Float64Array, w: Float32Array | Float64Array, eps: number): Float64Array {
   let ss = 0;
   for (const v of x) ss += v * v;
   const s = 1 / Math.sqrt(ss / x.length + eps);
@@ -164,7 +176,7 @@ export function quantizeActivationsInt8(x: Float64Array): Float64Array {
 
 export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: ReferenceOptions = {}): ReferenceModel {
   const c = referenceConfig(gguf);
-  const get = (name: string) => tensorF64(gguf, bytes, name);
+  const get = (name: string) => tensorF32(gguf, bytes, name);
   const opt = (name: string) => (gguf.tensors.some((t) => t.name === name) ? get(name) : undefined);
   const embd = get('token_embd.weight');
   const outNorm = get('output_norm.weight');
@@ -208,13 +220,13 @@ export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: Refere
     }
   }
 
-  const lin = (W: Float64Array, x: Float64Array, rows: number) => matvec(W, actQuant ? quantizeActivationsInt8(x) : x, rows);
-  const addBias = (y: Float64Array, b?: Float64Array) => { if (b) for (let i = 0; i < y.length; i++) y[i] += b[i]; return y; };
+  const lin = (W: W, x: Float64Array, rows: number) => matvec(W, actQuant ? quantizeActivationsInt8(x) : x, rows);
+  const addBias = (y: Float64Array, b?: W) => { if (b) for (let i = 0; i < y.length; i++) y[i] += b[i]; return y; };
 
   function step(token: number, pos: number): Float64Array {
     if (!Number.isInteger(token) || token < 0 || token >= c.nVocab) throw new RangeError(`token ${token} out of range`);
     if (pos !== kCache[0].length) throw new RangeError(`position ${pos}: expected ${kCache[0].length} (positions run in order)`);
-    const x = embd.slice(token * c.nEmbd, (token + 1) * c.nEmbd);
+    const x = Float64Array.from(embd.subarray(token * c.nEmbd, (token + 1) * c.nEmbd));
     for (let l = 0; l < c.nLayer; l++) {
       const L = layers[l];
       let h = rmsnorm(x, L.attnNorm, c.rmsEps);
