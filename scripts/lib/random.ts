@@ -1,4 +1,4 @@
-/** Seeded random numbers for synthetic weights (xoshiro128** + Box–Muller). */
+/** Seeded random numbers for synthetic weights (xoshiro128** + Marsaglia's polar method). */
 import { Xoshiro128 } from '../../src/sampler/prng.ts';
 
 export class Gaussian {
@@ -14,19 +14,22 @@ export class Gaussian {
     return this.rng.nextDouble();
   }
 
-  /** Standard normal. */
+  /** Standard normal (Marsaglia's polar method on 32-bit uniforms: no sin/cos, one log per pair). */
   next(): number {
     if (this.spare !== undefined) {
       const s = this.spare;
       this.spare = undefined;
       return s;
     }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    let u: number, v: number, q: number;
+    do {
+      u = this.rng.nextUint32() * 4.656612873077393e-10 - 1; // [-1, 1)
+      v = this.rng.nextUint32() * 4.656612873077393e-10 - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q === 0);
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    this.spare = v * f;
+    return u * f;
   }
 
   /** n normal values with the given mean and standard deviation. */
