@@ -15,14 +15,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const quick = process.argv.includes('--quick');
 const outDir = path.join(root, 'bench/results');
 
-interface DecodeRow { model: string; threads: number; tokPerS: number; runs: number[]; loadMs: number; bytesPerToken: number | null; rooflineTokPerS?: number; rooflineFraction?: number }
+interface DecodeRow { model: string; threads: number; tokPerS: number; bestTokPerS: number; bestRooflineFraction?: number; runs: number[]; loadMs: number; bytesPerToken: number | null; rooflineTokPerS?: number; rooflineFraction?: number }
+interface Probe { bandwidthGBs: Record<string, number>; bandwidthRuns: Record<string, number[]>; barrierNs: number; barrierRuns: number[] }
 interface Result {
   flavor: string; hardwareConcurrency: number; runs: number; tokens: number; weightBytes: number; fileBytes: number;
-  probe: { bandwidthGBs: Record<string, number>; bandwidthRuns: Record<string, number[]>; barrierNs: number; barrierRuns: number[] };
+  probe: Probe; probeAfter: Probe; bandwidth: Record<string, number>;
   decode: DecodeRow[];
 }
 
-const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn', server: { port: 0 } });
+const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn',
+  // no HMR and no file watching: other sessions edit the repo, and a reload would restart the run
+  server: { port: 0, hmr: false, watch: { ignored: ['**/*'] } } });
 await server.listen();
 const url = server.resolvedUrls!.local[0];
 const browser = await chromium.launch({
@@ -35,6 +38,8 @@ const load0 = os.loadavg()[0].toFixed(1);
 try {
   const page = await browser.newPage();
   page.on('console', (m) => console.log(m.text()));
+  page.on('pageerror', (e) => console.log('pageerror: ' + String(e)));
+  page.on('requestfailed', (r) => console.log('requestfailed: ' + r.url()));
   await page.goto(`${url}bench/pool/index.html${quick ? '?quick&runs=3&tokens=16' : ''}`);
   await page.waitForFunction(() => window.__poolBench || window.__poolBenchError, null, { timeout: 30 * 60_000, polling: 1000 });
   const err = await page.evaluate(() => window.__poolBenchError);
@@ -66,26 +71,28 @@ function render(r: Result, env: Record<string, string>): string {
     `\`${env.command}\` · ${env.date} · ${env.cpu} · Chromium ${env.chromium} · flavor ${r.flavor} · ` +
       `hardwareConcurrency ${r.hardwareConcurrency} · ${env.minutes} min · load ${env.load}`,
     '',
-    `- Memory bandwidth (strong streaming read, 256 MiB, median of ${r.probe.bandwidthRuns['1'].length}): ` +
-      `**${f(r.probe.bandwidthGBs['1'])} GB/s** on 1 thread, **${f(r.probe.bandwidthGBs['2'])} GB/s** on 2.`,
-    `- One barrier, 2 threads (median of ${r.probe.barrierRuns.length} runs of 100,000 back-to-back): **${f(r.probe.barrierNs, 0)} ns** ` +
-      `(runs: ${r.probe.barrierRuns.map((x) => f(x, 0)).join(', ')}).`,
+    `- Memory bandwidth (strong streaming read, 256 MiB, median of ${r.probe.bandwidthRuns['1'].length}; probed before and after the decode runs): ` +
+      `1 thread ${f(r.probe.bandwidthGBs['1'])} / ${f(r.probeAfter.bandwidthGBs['1'])} GB/s, 2 threads ${f(r.probe.bandwidthGBs['2'])} / ${f(r.probeAfter.bandwidthGBs['2'])} GB/s; ` +
+      `the roofline uses the better: **${f(r.bandwidth['1'])} GB/s** (1 thread), **${f(r.bandwidth['2'])} GB/s** (2 threads).`,
+    `- One barrier, 2 threads (median of ${r.probe.barrierRuns.length} runs of 100,000 back-to-back): **${f(r.probe.barrierNs, 0)} ns** before, ` +
+      `**${f(r.probeAfter.barrierNs, 0)} ns** after; fastest run ${f(Math.min(...r.probe.barrierRuns, ...r.probeAfter.barrierRuns), 0)} ns ` +
+      `(runs: ${[...r.probe.barrierRuns, ...r.probeAfter.barrierRuns].map((x) => f(x, 0)).join(', ')}).`,
     '',
     `Decode, greedy, prompt "Once upon a time", ${r.tokens} new tokens per generation, median of ${r.runs} generations ` +
-      '(after one warm-up), through the whole engine (engine worker + kernel workers):',
+      '(after one warm-up), through the whole engine (engine worker + kernel workers); 1- and 2-thread generations interleaved:',
     '',
-    '| model | threads | decode tok/s | runs | bytes read / token | roofline tok/s | fraction of roofline | load ms |',
-    '|---|---|---|---|---|---|---|---|',
-    ...r.decode.map((d) => `| ${d.model} | ${d.threads} | **${f(d.tokPerS)}** | ${d.runs.map((x) => f(x)).join(' ')} | ` +
+    '| model | threads | decode tok/s (median) | best | runs | bytes read / token | roofline tok/s | fraction of roofline (median / best) | load ms |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.decode.map((d) => `| ${d.model} | ${d.threads} | **${f(d.tokPerS)}** | ${f(d.bestTokPerS)} | ${d.runs.map((x) => f(x)).join(' ')} | ` +
       `${d.bytesPerToken ? (d.bytesPerToken / 1e6).toFixed(0) + ' MB' : 'in cache'} | ${d.rooflineTokPerS ? f(d.rooflineTokPerS) : '–'} | ` +
-      `${d.rooflineFraction ? f(100 * d.rooflineFraction, 0) + ' %' : '–'} | ${f(d.loadMs, 0)} |`),
+      `${d.rooflineFraction ? f(100 * d.rooflineFraction, 0) + ' % / ' + f(100 * d.bestRooflineFraction!, 0) + ' %' : '–'} | ${f(d.loadMs, 0)} |`),
     '',
   ];
   const byModel = new Map<string, DecodeRow[]>();
   for (const d of r.decode) byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
   for (const [m, rows] of byModel) {
     const one = rows.find((x) => x.threads === 1), two = rows.find((x) => x.threads === 2);
-    if (one && two) lines.push(`- ${m}: 2 threads / 1 thread = **${f(two.tokPerS / one.tokPerS, 2)}×**`);
+    if (one && two) lines.push(`- ${m}: 2 threads / 1 thread = **${f(two.tokPerS / one.tokPerS, 2)}×** (medians), ${f(two.bestTokPerS / one.bestTokPerS, 2)}× (best runs)`);
   }
   return lines.join('\n') + '\n';
 }
