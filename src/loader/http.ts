@@ -67,6 +67,40 @@ function describe(e: unknown): string {
 
 class Stalled extends Error {}
 
+/** Bytes asked for per read when the body supports BYOB reads. */
+const BYOB_CHUNK = 256 << 10;
+
+interface BodyReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * A reader over the body. Where the body is a byte stream (Chromium, Node) it
+ * reads into one reused buffer (BYOB), so a download makes no garbage per
+ * chunk: each chunk is a view that the next read() invalidates, which is how
+ * ForwardSource and the cache writer use chunks anyway (done with one before
+ * asking for the next).
+ */
+function bodyReader(body: ReadableStream<Uint8Array>): BodyReader {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = body.getReader({ mode: 'byob' });
+  } catch {
+    return body.getReader();
+  }
+  let buf = new ArrayBuffer(BYOB_CHUNK);
+  return {
+    async read() {
+      const r = await byob.read(new Uint8Array(buf, 0, buf.byteLength));
+      if (r.value) buf = r.value.buffer as ArrayBuffer;
+      if (r.done || !r.value) return { done: true, value: undefined };
+      return { done: false, value: r.value as Uint8Array };
+    },
+    cancel: () => byob.cancel(),
+  };
+}
+
 export async function openHttp(url: string, options: HttpOptions = {}): Promise<HttpFile> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ctrl = new AbortController();
@@ -89,7 +123,7 @@ export async function openHttp(url: string, options: HttpOptions = {}): Promise<
     }
   }
 
-  let response = await request({});
+  const response = await request({});
   if (!response.ok) {
     void response.body?.cancel().catch(() => {});
     outer?.removeEventListener('abort', onOuterAbort);
@@ -104,7 +138,7 @@ export async function openHttp(url: string, options: HttpOptions = {}): Promise<
   const lastModified = h.get('last-modified') ?? undefined;
   const acceptRanges = (h.get('accept-ranges') ?? '').toLowerCase().includes('bytes');
 
-  let reader = response.body!.getReader();
+  let reader: BodyReader = bodyReader(response.body!);
   let received = 0;
   let resumes = 0;
   let done = false;
@@ -150,7 +184,7 @@ export async function openHttp(url: string, options: HttpOptions = {}): Promise<
         throw new DownloadError(
           `Could not resume ${url} at byte ${received}: the server answered Content-Range '${rh.get('content-range')}'`);
       }
-      reader = r.body!.getReader();
+      reader = bodyReader(r.body!);
       return;
     }
     if (r.status === 200) {
@@ -160,7 +194,7 @@ export async function openHttp(url: string, options: HttpOptions = {}): Promise<
       if (sameSize && (sameEtag || (noValidators && !acceptRanges))) {
         // the server does not do ranges: take the whole file again and drop what we have
         skip = received;
-        reader = r.body!.getReader();
+        reader = bodyReader(r.body!);
         return;
       }
       void r.body?.cancel().catch(() => {});
