@@ -8,7 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import {
-  AbortError, DownloadError, GGUFFormatError, InvalidArgumentError, LutraError, NotLoadedError,
+  AbortError, ChatTemplateError, DownloadError, GGUFFormatError, InvalidArgumentError, LutraError, NotLoadedError,
   OutOfMemoryError, UnsupportedModelError, WorkerError,
 } from './errors.ts';
 
@@ -18,7 +18,7 @@ interface WireError { isLutra: boolean; name: string; code: string; message: str
 const DETAIL_FIELDS = ['needed', 'available', 'maxContextLength', 'bitsPerWeight', 'status'];
 
 const lutraErrorClasses: Record<string, new (message: string) => LutraError> = {
-  GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError, DownloadError, WorkerError,
+  ChatTemplateError, GGUFFormatError, UnsupportedModelError, OutOfMemoryError, AbortError, NotLoadedError, InvalidArgumentError, DownloadError, WorkerError,
 };
 
 export function toWire(value: unknown): WireError {

@@ -89,3 +89,10 @@ export class WorkerError extends LutraError {
     super('WORKER', message, options);
   }
 }
+
+/** A chat template failed to parse, raised an exception (raise_exception) or failed while rendering. */
+export class ChatTemplateError extends LutraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CHAT_TEMPLATE', message, options);
+  }
+}

@@ -23,16 +23,11 @@
  * add_eos_token.
  */
 import { Template } from '@huggingface/jinja';
-import { LutraError } from '../errors.ts';
+import { ChatTemplateError } from '../errors.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
 
-/** A template failed to parse, raised an exception (raise_exception) or failed while rendering. */
-export class ChatTemplateError extends LutraError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CHAT_TEMPLATE', message, options);
-  }
-}
+export { ChatTemplateError };
 
 export interface ChatMessage {
   role: string;
