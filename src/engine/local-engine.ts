@@ -133,6 +133,9 @@ export class LocalEngine implements Engine {
       return report;
     } catch (e) {
       await opened?.cancel().catch(() => {});
+      // a failed load leaves no pool behind (its workers would sit parked until the next load)
+      this.threads?.dispose();
+      this.threads = undefined;
       if (signal.aborted && !(e instanceof AbortError)) throw new AbortError('Loading aborted', { cause: e });
       throw e;
     }
