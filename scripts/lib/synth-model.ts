@@ -30,8 +30,10 @@
  *   ffn_sub_norm before ffn_down, NeoX RoPE, tied output). BitNet b1.58 2B4T uses a
  *   squared-ReLU FFN (`hidden_act: relu2`; microsoft/BitNet's fork calls that
  *   architecture `bitnet-b1.58`); upstream's `bitnet` defaults to SiLU unless the file
- *   names the activation. The reference forward pass (test/reference) follows BitNet's
- *   squared ReLU. Its linear weights are written ternary (s·{−1, 0, 1}) in every type,
+ *   names the activation in `<arch>.hidden_activation` (LLM_KV_HIDDEN_ACT; the official
+ *   2B-4T config says "relu2"), so bitnet files carry `hidden_activation = "relu2"`
+ *   (older llama.cpp builds ignore the key). The reference forward pass (test/reference)
+ *   computes squared ReLU too. Its linear weights are written ternary (s·{−1, 0, 1}) in every type,
  *   as a trained b1.58 model's are. `general.architecture` is `bitnet` (upstream
  *   llama.cpp, which reads TQ1_0/TQ2_0) except for I2_S, which only BitNet's fork reads:
  *   there it is the fork's `bitnet-b1.58` (same tensor names, NeoX RoPE, squared ReLU);
@@ -250,6 +252,7 @@ export function planModel(o: SynthOptions): SynthPlan {
   w.u32(k('rope.dimension_count'), s.headDim);
   w.f32(k('rope.freq_base'), s.ropeBase);
   w.f32(k('attention.layer_norm_rms_epsilon'), s.rmsEps);
+  if (bitnet) w.string(k('hidden_activation'), 'relu2');
   w.copyMetadata(o.vocab, (key) => key.startsWith('tokenizer.'), {
     'tokenizer.ggml.bos_token_id': GGUFValueType.UINT32, 'tokenizer.ggml.eos_token_id': GGUFValueType.UINT32,
     'tokenizer.ggml.unknown_token_id': GGUFValueType.UINT32, 'tokenizer.ggml.padding_token_id': GGUFValueType.UINT32,

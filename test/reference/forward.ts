@@ -17,7 +17,8 @@
  *               h = rmsnorm(x)·ffn_norm
  *               llama/qwen2: f = silu(Wg·h) ⊙ (Wu·h)          (SwiGLU)
  *               bitnet:      f = relu(Wg·h)² ⊙ (Wu·h); f = rmsnorm(f)·ffn_sub_norm   (squared ReLU, sub-norm;
- *                            option bitnetFfn: 'silu' for SwiGLU as upstream llama.cpp's default)
+ *                            'silu' instead when the file's <arch>.hidden_activation or the
+ *                            bitnetFfn option says so: upstream llama.cpp's default without the key)
  *   architectures: llama, qwen2, bitnet, and bitnet-b1.58 (BitNet's fork's name for the same graph)
  *               x += Wd·f
  *   logits = W_out · rmsnorm(x)·output_norm, W_out = output.weight or token_embd.weight (tied)
@@ -184,7 +185,9 @@ export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: Refere
   const ropeFreqs = opt('rope_freqs.weight');
   const bitnet = c.arch === 'bitnet';
   const actQuant = bitnet && (options.bitnetActivations ?? 'int8') === 'int8';
-  const relu2 = bitnet && (options.bitnetFfn ?? 'relu2') === 'relu2';
+  // squared ReLU unless the option or the file's `<arch>.hidden_activation` says SiLU
+  const act = gguf.metadata.get(`${String(gguf.metadata.get('general.architecture'))}.hidden_activation`);
+  const relu2 = bitnet && (options.bitnetFfn ?? (act === 'silu' || act === 'swiglu' ? 'silu' : 'relu2')) === 'relu2';
   const layers: Layer[] = [];
   for (let i = 0; i < c.nLayer; i++) {
     const b = `blk.${i}.`;

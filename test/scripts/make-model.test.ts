@@ -61,6 +61,7 @@ describe.each(Object.keys(PRESETS))('make-model %s', (preset) => {
     expect(k('attention.layer_norm_rms_epsilon')).toBe(Math.fround(p.rmsEps));
     expect(k('context_length')).toBe(p.contextLength);
     expect(g.metadata.get('general.quantization_version')).toBe(2);
+    expect(k('hidden_activation')).toBe(a === 'bitnet' ? 'relu2' : undefined);
     expect(g.metadata.get('tokenizer.ggml.model')).toBe(vocab.metadata.get('tokenizer.ggml.model'));
     const nVocab = (vocab.metadata.get('tokenizer.ggml.tokens') as string[]).length;
     expect(g.tensors.map((t) => t.name)).toEqual(expectedTensors(a, 2, p.tiedOutput, p.qkvBias, !!p.llama3Rope));
