@@ -223,6 +223,39 @@ for (const flavor of FLAVORS) {
       });
     }
 
+    for (const [bits, zero] of [[1, 1], [2, 2], [2, 1]]) {
+      it(`per-token int8 mode, b=${bits} zero=${zero}: bit-exact vs int8-activation reference`, () => {
+        h.reset();
+        const M = 64, K = 512, G = 128;
+        const wt = makeWeights(bits, M, K, G, false);
+        wt.zero = zero;
+        for (let i = 0; i < wt.w.length; i++) {
+          const r = Math.floor(i / K), k = i % K;
+          wt.w[i] = wt.d[r * (K / G) + Math.floor(k / G)] * (wt.codes[i] - zero);
+        }
+        const W = repack(h, wt, 'lut');
+        const x = gauss(K);
+        const yt = lutRun(h, W, wt, [x], TabMode.TOKEN, K)[0];
+        const f = Math.fround;
+        let amax = 0;
+        for (const v of x) amax = Math.max(amax, Math.abs(v));
+        const inv = f(127 / amax), sa = f(amax / 127);
+        const qa = Array.from(x, (v) => Math.max(-127, Math.min(127, roundEven(f(v * inv)))));
+        for (let r = 0; r < M; r++) {
+          let acc = 0;
+          for (let gi = 0; gi < K / G; gi++) {
+            let dot = 0;
+            for (let k = gi * G; k < (gi + 1) * G; k++) dot += (wt.codes[r * K + k] - zero) * qa[k];
+            acc = f(acc + f(f(dot) * wt.d[r * (K / G) + gi]));
+          }
+          expect(yt[r]).toBe(f(acc * sa));
+        }
+        // a half-integer zero point has no exact integer dot: refused
+        const y = h.alloc(4 * M), tab = h.alloc(h.k.lt_lut_table_bytes(K, K, TabMode.TOKEN));
+        expect(h.k.lt_lut_mm(W, bits, K, G, 0, zero + 0.5, tab, TabMode.TOKEN, K, 1, 0, y, M, 0, M)).toBe(-5);
+      });
+    }
+
     it('shapes the kernels cannot take are refused with an error code, output untouched', () => {
       h.reset();
       const K = 256;

@@ -236,6 +236,8 @@ int lt_lut_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero,
     if ((G / 4) % F || (ags / 4) % F) return -LT_ERR_SHAPE;
   } else if (mode == LT_TAB_TOK) {
     if ((bits > 2 && bits != LT_TERN) || asym) return -LT_ERR_ARG;
+    /* the integer dot Σ (q − zero)·qa needs an integer zero point */
+    if (bits != LT_TERN && zero != (float)(int)zero) return -LT_ERR_ARG;
   } else if (mode != LT_TAB_F32) return -LT_ERR_ARG;
   /* ternary: w = ½d(σ0 + σ1), no bias term */
   const float c0 = bits == LT_TERN ? 0.0f : 0.5f * (float)((1 << bits) - 1) - zero;
