@@ -109,7 +109,7 @@ export class Frame {
     readonly n: number,
     /** string: escape/UTF-8 detail; literal: 1 after an optional space */
     readonly m: number,
-    /** object: ObjAux; key: candidate property indices; free key: raw bytes; number: text (bounded only) */
+    /** object: ObjAux; key: candidate property indices; free key: its raw bytes as a latin1 string; number: text (bounded only) */
     readonly aux: unknown,
   ) {}
 }
@@ -190,7 +190,7 @@ function startKey(obj: Frame, out: Frame[]): void {
   const cands: number[] = [];
   for (let i = 0; i < node.props.length; i++) if (!aux.seen[i] && node.props[i].node.sat) cands.push(i);
   if (cands.length) out.push(new Frame(F_KEY, node, waiting, 0, 0, 0, cands));
-  if (node.additional) out.push(new Frame(F_XKEY, node, waiting, S_NORMAL, 0, 0, []));
+  if (node.additional) out.push(new Frame(F_XKEY, node, waiting, S_NORMAL, 0, 0, ''));
 }
 
 /** Another key may follow in this object. */
@@ -425,10 +425,12 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
     case F_XKEY: {
       const r = stringByte(f, b, false, 0, Infinity);
       if (r === CLOSE) {
-        const raw = f.aux as number[];
+        const raw = f.aux as string;
         let name: string;
         try {
-          name = JSON.parse(`"${utf8Decoder.decode(new Uint8Array(raw))}"`) as string;
+          const bytes = new Uint8Array(raw.length);
+          for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+          name = JSON.parse(`"${utf8Decoder.decode(bytes)}"`) as string;
         } catch {
           return;
         }
@@ -436,7 +438,7 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
         if (obj.node.propIndex.has(name) || (obj.aux as ObjAux).extras.includes(name)) return;
         out.push(keyDone(f, -1, name));
       } else if (r) {
-        out.push(new Frame(F_XKEY, r.node, r.parent, r.phase, r.n, r.m, [...(f.aux as number[]), b]));
+        out.push(new Frame(F_XKEY, r.node, r.parent, r.phase, r.n, r.m, (f.aux as string) + String.fromCharCode(b)));
       }
       return;
     }
@@ -496,6 +498,22 @@ export function step(s: State, b: number): State {
   const out: Frame[] = [];
   for (let i = 0; i < s.length; i++) advanceFrame(s[i], b, out);
   return out.length ? out : DEAD;
+}
+
+/**
+ * When the state is a single string (a value or a free-form key) between characters: how many more
+ * code points it may take (Infinity without maxLength); otherwise -1. Plain
+ * text (no '"', '\\', control characters; whole UTF-8 sequences) of at most
+ * that many code points is then accepted, and the state after it only
+ * differs in its count.
+ */
+export function plainStringRoom(s: State): number {
+  if (s.length !== 1) return -1;
+  const f = s[0];
+  if (f.phase !== S_NORMAL) return -1;
+  if (f.kind === F_XKEY) return Infinity;
+  if (f.kind !== F_STR) return -1;
+  return f.node.maxLength - f.n;
 }
 
 export function isAccepting(s: State): boolean {
