@@ -15,6 +15,7 @@
  *                      default bitnet-b1.58 for I2_S (only the fork reads I2_S), else bitnet
  *   --vocab FILE       tokenizer source (default per model: Llama-2 SPM 32000, or GPT-2 for Qwen)
  *   --seed N           (default 1)
+ *   --std X            standard deviation of embeddings and linear weights (default 0.02)
  *   -o FILE            output path
  */
 import path from 'node:path';
@@ -55,6 +56,12 @@ export function parseArgs(argv: string[]): MakeModelArgs {
       case '--vocab': a.vocabPath = v(); break;
       case '--arch-name': a.archName = v(); break;
       case '--seed': a.seed = Number(v()); break;
+      case '--std': {
+        const x = Number(v());
+        if (!(x > 0)) throw new Error(`--std needs a positive number`);
+        a.std = x;
+        break;
+      }
       case '-o': case '--output': a.output = v(); break;
       case '-q': case '--quiet': a.quiet = true; break;
       default:
