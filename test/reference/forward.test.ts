@@ -14,6 +14,7 @@ import { loadLlamaModel } from '../../src/model/llama.ts';
 import { quantize } from '../../src/quant/index.ts';
 import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference, quantizeActivationsInt8, tensorF64 } from './forward.ts';
+import { referenceLogits } from '../../scripts/reference-logits.ts';
 
 const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-ref-'));
 afterAll(async () => rm(await tmp, { recursive: true, force: true }));
@@ -48,6 +49,17 @@ describe('reference forward on stories260K (F32, llama)', () => {
     const text = tok.decode(ids);
     expect(text.startsWith(STORIES.slice(0, Math.min(text.length, STORIES.length))), text).toBe(true);
     expect(text.length).toBeGreaterThanOrEqual(STORIES.length);
+  });
+
+  it('npm run reference-logits gives the same greedy tokens and the prompt\'s last logits', async () => {
+    const file = path.join(testdata, 'models', 'stories260K.gguf');
+    const r = await referenceLogits(file, { steps: 8 });
+    const { bytes, gguf } = await load(file);
+    const tok = createTokenizer(gguf);
+    expect(r.prompt).toEqual([tok.bosId, ...tok.encode('Once upon a time', { addSpecial: false })]);
+    expect(STORIES.startsWith(tok.decode(r.greedy))).toBe(true);
+    const ref = loadReference(gguf, bytes);
+    expect(r.lastLogits).toEqual(Array.from(ref.forward(r.prompt)[r.prompt.length - 1]));
   });
 
   it('logits agree with the C engine to 1e-4 relative at every position', async () => {
