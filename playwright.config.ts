@@ -36,7 +36,7 @@ export default defineConfig({
     },
     {
       // The script-tag build on a plain server: strict CSP, no COOP/COEP.
-      command: `npm run build:lib && npx tsx test/e2e/static-server.ts ${plainPort}`,
+      command: `npm run build:lib && npx vite build --config test/app/vite.config.ts && npx tsx test/e2e/static-server.ts ${plainPort}`,
       url: `http://127.0.0.1:${plainPort}/embed.html`,
       reuseExistingServer: !process.env.CI,
       timeout: 180_000,

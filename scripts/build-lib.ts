@@ -1,5 +1,5 @@
 /**
- * Builds the script-tag distribution into dist/lutra/:
+ * Builds lutra's distributions. The script tag, into dist/lutra/:
  *   lutra.js          the page script (IIFE): <lutra-chat> + window.lutra
  *   lutra.worker.js   the engine worker (ES module) with its chunks
  *   *.wasm            the kernels, as separate files (never inlined)
@@ -7,6 +7,7 @@
  * file, with URLs relative to the worker), the page script in library mode.
  */
 import { build } from 'vite';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,4 +44,30 @@ await build({
     lib: { entry: path.join(root, 'src', 'script-tag.ts'), name: 'lutra', formats: ['iife'], fileName: () => 'lutra.js' },
   },
 });
-console.log(`built ${path.relative(root, outDir)}/`);
+// The ES module library (package "exports"): src/index.ts for browsers and
+// bundlers, src/node.ts for Node. An ordinary (not library-mode) build, so the
+// engine worker stays a separate module worker file and the wasm stays files.
+await build({
+  root,
+  configFile: false,
+  base: './',
+  logLevel: 'warn',
+  worker: { format: 'es' },
+  build: {
+    outDir: path.join(root, 'dist', 'esm'),
+    emptyOutDir: true,
+    assetsInlineLimit: 0,
+    target: 'es2022',
+    modulePreload: false,
+    rollupOptions: {
+      input: { index: path.join(root, 'src', 'index.ts'), node: path.join(root, 'src', 'node.ts') },
+      preserveEntrySignatures: 'strict',
+      external: [/^node:/, 'comlink', '@huggingface/jinja'],
+      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'assets/[name][extname]' },
+    },
+  },
+});
+
+// Type declarations for both entries.
+execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.types.json')], { stdio: 'inherit' });
+console.log('built dist/lutra/ (script tag), dist/esm/ (ES modules), dist/types/');

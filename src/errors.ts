@@ -7,13 +7,16 @@ export class LutraError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    // Each subclass names itself with a string field: class names do not survive
+    // minification, and errors-wire.ts rebuilds error classes by name.
+    this.name = 'LutraError';
     this.code = code;
   }
 }
 
 /** The bytes are not a valid GGUF file (bad magic, truncated, inconsistent). */
 export class GGUFFormatError extends LutraError {
+  override readonly name: string = 'GGUFFormatError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('GGUF_FORMAT', message, options);
   }
@@ -21,6 +24,7 @@ export class GGUFFormatError extends LutraError {
 
 /** A valid GGUF file that lutra cannot run (architecture, tensor type, tokenizer). */
 export class UnsupportedModelError extends LutraError {
+  override readonly name: string = 'UnsupportedModelError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNSUPPORTED_MODEL', message, options);
   }
@@ -39,6 +43,7 @@ export interface OutOfMemoryDetails {
 
 /** The model, with the requested context, does not fit in the memory lutra can get. */
 export class OutOfMemoryError extends LutraError {
+  override readonly name: string = 'OutOfMemoryError';
   readonly needed?: number;
   readonly available?: number;
   readonly maxContextLength?: number;
@@ -54,6 +59,7 @@ export class OutOfMemoryError extends LutraError {
 
 /** A download failed (HTTP error, connection lost and not resumable, file changed on the server). */
 export class DownloadError extends LutraError {
+  override readonly name: string = 'DownloadError';
   /** HTTP status, when the server answered with an error. */
   readonly status?: number;
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
@@ -64,6 +70,7 @@ export class DownloadError extends LutraError {
 
 /** The caller's AbortSignal fired. */
 export class AbortError extends LutraError {
+  override readonly name: string = 'AbortError';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super('ABORTED', message, options);
   }
@@ -71,6 +78,7 @@ export class AbortError extends LutraError {
 
 /** A call that needs a loaded model came before load() finished, or after unload(). */
 export class NotLoadedError extends LutraError {
+  override readonly name: string = 'NotLoadedError';
   constructor(message = 'No model is loaded') {
     super('NOT_LOADED', message);
   }
@@ -78,6 +86,7 @@ export class NotLoadedError extends LutraError {
 
 /** Misuse of the API: bad option values, out-of-range token ids, context overflow. */
 export class InvalidArgumentError extends LutraError {
+  override readonly name: string = 'InvalidArgumentError';
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
   }
@@ -85,6 +94,7 @@ export class InvalidArgumentError extends LutraError {
 
 /** A kernel worker of the pool failed to start or died; load the model again. */
 export class WorkerError extends LutraError {
+  override readonly name: string = 'WorkerError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('WORKER', message, options);
   }
@@ -92,6 +102,7 @@ export class WorkerError extends LutraError {
 
 /** A chat template failed to parse, raised an exception (raise_exception) or failed while rendering. */
 export class ChatTemplateError extends LutraError {
+  override readonly name: string = 'ChatTemplateError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('CHAT_TEMPLATE', message, options);
   }

@@ -15,6 +15,8 @@ import { defineLutraChat } from './element/lutra-chat.ts';
 
 export type * from './engine/types.ts';
 export type { SamplerOptions } from './sampler/options.ts';
+export type { ChatMessage } from './chat/template.ts';
+export type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from './api/openai.ts';
 export { WorkerEngine } from './client/worker-engine.ts';
 export { LocalEngine } from './engine/local-engine.ts';
 export * from './errors.ts';

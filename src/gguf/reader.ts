@@ -42,6 +42,7 @@ export const GGUF_MAX_ARRAY_NESTING = 16;
  * retry with a prefix of at least `needed` bytes.
  */
 export class GGUFNeedMoreDataError extends GGUFFormatError {
+  override readonly name: string = 'GGUFNeedMoreDataError';
   /** Minimum prefix length (bytes from the file start) that the parse needs. */
   readonly needed: number;
   /** Length of the prefix that was given. */

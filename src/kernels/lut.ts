@@ -43,6 +43,7 @@ export interface LutExports {
 
 /** A kernel refused a shape (M/K/G/row range not multiples of its tile) or an argument. */
 export class KernelShapeError extends LutraError {
+  override readonly name: string = 'KernelShapeError';
   constructor(message: string) {
     super('KERNEL_SHAPE', message);
   }

@@ -34,6 +34,7 @@ export interface CachedModel {
 
 /** The cached copy does not match what was stored (size or checksum): it was deleted. */
 export class CacheIntegrityError extends LutraError {
+  override readonly name: string = 'CacheIntegrityError';
   constructor(message: string) {
     super('CACHE_INTEGRITY', message);
   }

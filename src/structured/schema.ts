@@ -36,6 +36,7 @@ export type JsonSchema = boolean | { [keyword: string]: unknown };
 
 /** A schema keyword (or form of one) the compiler does not support. */
 export class UnsupportedSchemaError extends InvalidArgumentError {
+  override readonly name: string = 'UnsupportedSchemaError';
   /** The keyword, e.g. "pattern". */
   readonly keyword: string;
   /** JSON pointer of the schema that holds it. */

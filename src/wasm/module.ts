@@ -22,7 +22,7 @@ export async function loadWasmBytes(flavor: SimdFlavor): Promise<ArrayBuffer> {
   const url = WASM_URLS[flavor];
   if (url.protocol === 'file:') {
     const fsName = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+    const fs = (await import(/* @vite-ignore */ fsName)) as { readFile(path: URL): Promise<Uint8Array> };
     const buf = await fs.readFile(url);
     return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   }

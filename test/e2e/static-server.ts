@@ -2,7 +2,8 @@
  * A plain static server for the script-tag tests: no COOP/COEP (so no
  * SharedArrayBuffer), and a strict Content-Security-Policy on every response,
  * workers included. Serves dist/lutra/ (npm run build:lib), the bundled model,
- * two embedding pages and the HTML-payload fixture model.
+ * two embedding pages, the HTML-payload fixture model and the consumer app
+ * (test/app, built into test/app/dist).
  */
 import http from 'node:http';
 import fs from 'node:fs';
@@ -36,6 +37,7 @@ const TYPES: Record<string, string> = {
 const mounts: Array<[string, string]> = [
   ['/lutra/', path.join(repoRoot, 'dist', 'lutra')],
   ['/models/', path.join(repoRoot, 'demo', 'models')],
+  ['/app/', path.join(repoRoot, 'test', 'app', 'dist')],
 ];
 const xssModel = htmlPayloadModel().bytes;
 
@@ -51,6 +53,8 @@ http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(embedPage('/fixtures/xss.gguf'));
     return;
   }
+  if (url.pathname === '/app/stories260K.gguf') url.pathname = '/models/stories260K.gguf';
+  if (url.pathname === '/app/') url.pathname = '/app/index.html';
   if (url.pathname === '/fixtures/xss.gguf') {
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': xssModel.length }).end(xssModel);
     return;
