@@ -30,6 +30,7 @@ test.beforeAll(async () => {
     '/stories260K.gguf': { bytes: stories, chunkBytes: 64 << 10, delayMs: 5 },
     '/cached/stories260K.gguf': { bytes: stories },
     '/full/stories260K.gguf': { bytes: stories },
+    '/corrupt/stories260K.gguf': { bytes: stories },
     '/slow/stories260K.gguf': { bytes: stories, chunkBytes: 16 << 10, delayMs: 30 },
     '/drop/stories260K.gguf': { bytes: stories, dropAfter: 400_000, chunkBytes: 32 << 10 },
     '/split/stories-00001-of-00003.gguf': { bytes: parts[0] },
@@ -139,6 +140,43 @@ test('a cached model loads after a reload with the model server blocked; list an
   const third = await run(page, url);
   expect(third.error).toMatchObject({ name: 'DownloadError', code: 'DOWNLOAD' });
   await context.unroute(`${server.url}/**`);
+});
+
+test('a corrupted or truncated cached copy is detected, deleted and downloaded again', async ({ page }) => {
+  const url = `${server.url}/corrupt/stories260K.gguf`;
+  await openPage(page);
+  expect((await run(page, url)).report!.load!.cache).toBe('stored');
+  const tamper = (mode: 'flip' | 'truncate') => page.evaluate(async (m) => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('lutra-models');
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      if (!name.endsWith('.gguf')) continue;
+      const fh = await dir.getFileHandle(name);
+      const file = await fh.getFile();
+      if (file.size !== 1185376) continue;
+      const w = await fh.createWritable({ keepExistingData: true });
+      if (m === 'truncate') await w.truncate(file.size - 1000);
+      else {
+        // flip one byte inside the tensor data
+        const at = 900_000;
+        const b = new Uint8Array(await file.slice(at, at + 1).arrayBuffer());
+        await w.write({ type: 'write', position: at, data: new Uint8Array([b[0] ^ 0x40]) });
+      }
+      await w.close();
+      return name;
+    }
+    return '';
+  }, mode);
+  for (const mode of ['flip', 'truncate'] as const) {
+    const requests = server.log.filter((l) => l.path === '/corrupt/stories260K.gguf').length;
+    expect(await tamper(mode)).toMatch(/\.gguf$/);
+    const r = await run(page, url);
+    expect(r.error).toBeUndefined();
+    // downloaded again (the damaged copy was deleted) and stored afresh
+    expect(r.report!.load).toMatchObject({ origin: 'network', cache: 'stored' });
+    expect(server.log.filter((l) => l.path === '/corrupt/stories260K.gguf').length).toBe(requests + 1);
+    expect((await generate(page)).startsWith(CONTINUATION)).toBe(true);
+    expect((await run(page, url)).report!.load).toMatchObject({ origin: 'cache', cache: 'hit' });
+  }
 });
 
 test('when storage is full the model loads without caching and says so', async ({ page }) => {
