@@ -40,6 +40,7 @@ const F_XKEY = 4; // a free-form key (additionalProperties)
 const F_NUM = 5;
 const F_LIT = 6;
 const F_ARR = 7;
+const F_PSTR = 8; // a string value with a pattern
 
 // root phases
 const R_START = 0;
@@ -156,7 +157,10 @@ function startValue(node: SchemaNode, parent: Frame, b: number, out: Frame[]): v
         if (b === CH_LBRACKET) out.push(new Frame(F_ARR, a, parent, A_OPEN, 0, 0, null));
         break;
       case K_STRING:
-        if (b === CH_QUOTE) out.push(new Frame(F_STR, a, parent, S_NORMAL, 0, 0, null));
+        if (b === CH_QUOTE) {
+          if (a.pattern) out.push(new Frame(F_PSTR, a, parent, S_NORMAL, 0, 0, a.pattern.start));
+          else out.push(new Frame(F_STR, a, parent, S_NORMAL, 0, 0, null));
+        }
         break;
       case K_NUMBER: {
         let ph = -1;
@@ -274,6 +278,100 @@ function stringByte(f: Frame, b: number, counted: boolean, min: number, max: num
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The code points \-escapes stand for (after the backslash). */
+function escapeCp(b: number): number {
+  switch (b) {
+    case CH_QUOTE: return 0x22;
+    case CH_BACKSLASH: return 0x5c;
+    case 0x2f: return 0x2f;
+    case 0x62: return 0x08;
+    case 0x66: return 0x0c;
+    case 0x6e: return 0x0a;
+    case 0x72: return 0x0d;
+    case 0x74: return 0x09;
+  }
+  return -1;
+}
+
+function hexValue(b: number): number {
+  if (b >= CH_0 && b <= CH_9) return b - CH_0;
+  if (b >= 0x61 && b <= 0x66) return b - 0x61 + 10;
+  if (b >= 0x41 && b <= 0x46) return b - 0x41 + 10;
+  return -1;
+}
+
+/**
+ * A string under a pattern: the frame's aux is the DFA state; n holds the
+ * code point decoded so far (UTF-8 or \\u digits), m the bytes/digits still
+ * to come. Partial characters are only accepted when some completion of
+ * them is a code point the pattern allows next.
+ */
+function patternStringByte(f: Frame, b: number): Frame | null {
+  const dfa = f.node.pattern!;
+  const d = f.aux as number;
+  const char = (cp: number): Frame | null => {
+    const nd = dfa.step(d, cp);
+    return nd < 0 ? null : new Frame(F_PSTR, f.node, f.parent, S_NORMAL, 0, 0, nd);
+  };
+  switch (f.phase) {
+    case S_NORMAL: {
+      if (b === CH_QUOTE) return dfa.isAccepting(d) ? CLOSE : null;
+      if (b < 0x20) return null;
+      if (b === CH_BACKSLASH) return dfa.canStepRange(d, 0, 0xffff) ? new Frame(F_PSTR, f.node, f.parent, S_ESC, 0, 0, d) : null;
+      if (b < 0x80) return char(b);
+      let need: number, cp: number;
+      if (b >= 0xc2 && b <= 0xdf) { need = 1; cp = b & 0x1f; }
+      else if (b >= 0xe0 && b <= 0xef) { need = 2; cp = b & 0x0f; }
+      else if (b >= 0xf0 && b <= 0xf4) { need = 3; cp = b & 0x07; }
+      else return null;
+      return utf8Partial(f, dfa, d, cp, need, need);
+    }
+    case S_UTF8: {
+      if (b < 0x80 || b > 0xbf) return null;
+      return utf8Partial(f, dfa, d, (f.n << 6) | (b & 0x3f), (f.m & 15) - 1, f.m >> 4);
+    }
+    case S_ESC: {
+      if (b === 0x75 /* u */) return new Frame(F_PSTR, f.node, f.parent, S_HEX, 0, 4, d);
+      const cp = escapeCp(b);
+      return cp < 0 ? null : char(cp);
+    }
+    case S_HEX: {
+      const h = hexValue(b);
+      if (h < 0) return null;
+      const cp = (f.n << 4) | h;
+      const rem = f.m - 1;
+      if (rem === 0) return cp >= 0xd800 && cp <= 0xdfff ? null : char(cp);
+      const lo = cp << (4 * rem);
+      const hi = ((cp + 1) << (4 * rem)) - 1;
+      if (lo >= 0xd800 && hi <= 0xdfff) return null; // surrogates
+      if (!dfa.canStepRange(d, lo, hi)) return null;
+      return new Frame(F_PSTR, f.node, f.parent, S_HEX, cp, rem, d);
+    }
+  }
+  return null;
+}
+
+const UTF8_MIN = [0, 0x80, 0x800, 0x10000];
+const UTF8_MAX = [0, 0x7ff, 0xffff, 0x10ffff];
+
+/**
+ * A UTF-8 sequence of `need` continuation bytes with `rem` still to come and
+ * code point bits `cp` so far: the characters it can still become must
+ * include one the pattern allows (this also rules out overlongs and
+ * surrogates, which no pattern edge carries).
+ */
+function utf8Partial(f: Frame, dfa: NonNullable<SchemaNode['pattern']>, d: number, cp: number, rem: number, need: number): Frame | null {
+  const lo = Math.max(UTF8_MIN[need], cp * 2 ** (6 * rem));
+  const hi = Math.min(UTF8_MAX[need], (cp + 1) * 2 ** (6 * rem) - 1);
+  if (lo > hi) return null;
+  if (rem === 0) {
+    const nd = dfa.step(d, cp);
+    return nd < 0 ? null : new Frame(F_PSTR, f.node, f.parent, S_NORMAL, 0, 0, nd);
+  }
+  if (!dfa.canStepRange(d, lo, hi)) return null;
+  return new Frame(F_PSTR, f.node, f.parent, S_UTF8, cp, rem | (need << 4), d);
+}
 
 /** Can a number that starts with `text` still end inside the node's bounds? */
 export function feasible(node: SchemaNode, text: string): boolean {
@@ -445,6 +543,12 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
     case F_NUM:
       numberByte(f, b, out);
       return;
+    case F_PSTR: {
+      const r = patternStringByte(f, b);
+      if (r === CLOSE) out.push(complete(f));
+      else if (r) out.push(r);
+      return;
+    }
     case F_LIT: {
       const trie = f.node.trie!;
       if (b === CH_SPACE && f.m === 0 && trie.space[f.n]) {

@@ -15,7 +15,8 @@
  *    An object schema without `properties` allows any keys with any values.
  *    Properties may come in any order, each at most once.
  *  - array: `items` (schema or boolean), `prefixItems`, `minItems`, `maxItems`.
- *  - string: `minLength`, `maxLength` (counted in code points).
+ *  - string: `minLength`, `maxLength` (counted in code points); `pattern`
+ *    (an ECMA-262 subset, see regex.ts; not together with the lengths).
  *  - number/integer: `minimum`, `maximum`, `exclusiveMinimum`,
  *    `exclusiveMaximum` (numbers, or draft-4 booleans).
  *  - `enum`, `const`: any JSON values.
@@ -26,10 +27,11 @@
  *  - `{}` / `true`: any JSON value; `false`: nothing.
  *  - Annotations are ignored: title, description, default, examples, $schema,
  *    $id, $comment, deprecated, readOnly, writeOnly.
- * Anything else (pattern, format, multipleOf, minProperties, ...) throws
+ * Anything else (format, multipleOf, minProperties, patternProperties, ...) throws
  * UnsupportedSchemaError naming the keyword.
  */
 import { InvalidArgumentError } from '../errors.ts';
+import { compilePattern, PatternError, type PatternDfa } from './regex.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonSchema = boolean | { [keyword: string]: unknown };
@@ -95,6 +97,8 @@ export class SchemaNode {
   // string
   minLength = 0;
   maxLength = Infinity;
+  /** `pattern` (regex.ts); never together with minLength/maxLength. */
+  pattern: PatternDfa | null = null;
   // number (for integers: closed integer bounds)
   integer = false;
   lo = -Infinity;
@@ -138,7 +142,7 @@ const ANNOTATIONS = new Set([
 ]);
 const OBJECT_KW = ['properties', 'required', 'additionalProperties'];
 const ARRAY_KW = ['items', 'prefixItems', 'minItems', 'maxItems'];
-const STRING_KW = ['minLength', 'maxLength'];
+const STRING_KW = ['minLength', 'maxLength', 'pattern'];
 const NUMBER_KW = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'];
 const SUPPORTED = new Set([
   'type', 'enum', 'const', 'anyOf', 'oneOf', 'allOf', '$ref', ...OBJECT_KW, ...ARRAY_KW, ...STRING_KW, ...NUMBER_KW,
@@ -352,6 +356,16 @@ class Compiler {
     const n = this.newNode(K_STRING, path);
     n.minLength = count(s, 'minLength', path) ?? 0;
     n.maxLength = count(s, 'maxLength', path) ?? Infinity;
+    if (s.pattern !== undefined) {
+      if (typeof s.pattern !== 'string') throw new InvalidArgumentError(`"pattern" at ${path || '#'} must be a string`);
+      if ('minLength' in s || 'maxLength' in s) throw new UnsupportedSchemaError('pattern', path, 'together with minLength/maxLength (put the length in the pattern)');
+      try {
+        n.pattern = compilePattern(s.pattern);
+      } catch (e) {
+        if (e instanceof PatternError) throw new UnsupportedSchemaError('pattern', path, e.message);
+        throw e;
+      }
+    }
     return n;
   }
 
@@ -475,6 +489,7 @@ export function validateNode(node: SchemaNode, v: unknown): boolean {
     case K_STRING: {
       if (typeof v !== 'string') return false;
       const n = codePointLength(v);
+      if (node.pattern && !node.pattern.matches(v)) return false;
       return n >= node.minLength && n <= node.maxLength;
     }
     case K_NUMBER: {
@@ -585,7 +600,7 @@ function finish(nodes: SchemaNode[]): void {
       switch (n.kind) {
         case K_NEVER: s = false; break;
         case K_LITERAL: s = n.values.length > 0; break;
-        case K_STRING: s = n.minLength <= n.maxLength; break;
+        case K_STRING: s = n.minLength <= n.maxLength && (!n.pattern || n.pattern.start >= 0); break;
         case K_NUMBER: s = numberSat(n); break;
         case K_ANYOF: s = n.alts.some((a) => a.sat); break;
         case K_ARRAY: {

@@ -51,6 +51,16 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
   ['short string', { type: 'string', minLength: 3, maxLength: 8 }, true],
   ['bounded number', { type: 'number', minimum: -2.5, maximum: 3 }, true],
   ['tuple', { type: 'array', prefixItems: [{ type: 'string', maxLength: 4 }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }], items: false, minItems: 2 }, true],
+  ['patterns', {
+    type: 'object',
+    properties: {
+      code: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' },
+      date: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$' },
+      word: { type: 'string', pattern: '^(é|ü|漢|[a-c]){1,6}$' },
+    },
+    required: ['code', 'date', 'word'],
+  }, true],
+  ['unanchored pattern', { type: 'array', items: { type: 'string', pattern: 'ß\\d' }, maxItems: 2 }, false],
   ['extra keys', { type: 'object', properties: { a: { type: 'integer', minimum: 0, maximum: 5 } }, additionalProperties: { type: 'null' } }, false],
   ['any value', {}, false],
 ];
@@ -71,10 +81,10 @@ function walk(c: JsonSchemaConstraint, tok: Tokenizer, r: () => number, cap: num
 }
 
 describe.each(['llama-spm', 'gpt-2'])('JsonSchemaConstraint on %s', (vocabName) => {
-  it('the trie mask equals a token-by-token check', () => {
+  it.each([2, 7])('the trie mask equals a token-by-token check (schema %i)', (which) => {
     const tok = tokenizer(vocabName);
     const trie = tokenTrieFor(tok);
-    const schema = SCHEMAS[2][1];
+    const schema = SCHEMAS[which][1];
     const c = new JsonSchemaConstraint(schema, tok);
     const compiled = compileSchema(schema);
     const r = rng(7);

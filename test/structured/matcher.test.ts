@@ -40,6 +40,27 @@ const cases: Case[] = [
     prefixes: ['"a', '"abcd'],
   },
   {
+    name: 'pattern (anchored)',
+    schema: { type: 'string', pattern: '^[A-Z]{2}-\\d{3,4}(?:x|y)?$' },
+    valid: ['"AB-123"', '"ZZ-0000"', '"AB-123x"', '"A\\u0042-123"'],
+    invalid: ['"ab-123"', '"AB-12"', '"AB-12345"', '"AB-123z"', '"xAB-123"', '"AB-123 "'],
+    prefixes: ['"', '"A', '"AB-', '"AB-123'],
+  },
+  {
+    name: 'pattern (unanchored, unicode, classes)',
+    schema: { type: 'string', pattern: 'é+[^a-z\\s]' },
+    valid: ['"éX"', '"xxéé9yy"', '"\\u00e9\\u00e9Z"', '"aéé🎉"'],
+    invalid: ['"é"', '"éa"', '"e9"', '"é "'],
+    prefixes: ['"abc', '"é'],
+  },
+  {
+    name: 'pattern (alternation, dates)',
+    schema: { type: 'string', pattern: '^(\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])|today)$' },
+    valid: ['"2024-02-29"', '"1999-12-31"', '"today"'],
+    invalid: ['"2024-13-01"', '"2024-00-10"', '"2024-1-1"', '"tomorrow"', '"2024-02-32"'],
+    prefixes: ['"2024-1', '"to'],
+  },
+  {
     name: 'integer',
     schema: { type: 'integer' },
     valid: ['0', '-0', '7', '-12', '1234567890123456', '-9007199254740993'],
@@ -268,7 +289,12 @@ describe('JSON matcher', () => {
 
 describe('schema compiler', () => {
   it.each([
-    [{ type: 'string', pattern: '^a' }, 'pattern'],
+    [{ type: 'string', pattern: '(a)\\1' }, 'pattern'],
+    [{ type: 'string', pattern: 'a(?=b)' }, 'pattern'],
+    [{ type: 'string', pattern: '\\bword' }, 'pattern'],
+    [{ type: 'string', pattern: 'a^b' }, 'pattern'],
+    [{ type: 'string', pattern: '^a|b$' }, 'pattern'],
+    [{ type: 'string', pattern: '^a', maxLength: 3 }, 'pattern'],
     [{ type: 'string', format: 'date' }, 'format'],
     [{ type: 'number', multipleOf: 2 }, 'multipleOf'],
     [{ type: 'object', minProperties: 1 }, 'minProperties'],

@@ -51,6 +51,7 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema):
     const n = [...(value as string)].length;
     if (typeof s.minLength === 'number' && n < s.minLength) return false;
     if (typeof s.maxLength === 'number' && n > s.maxLength) return false;
+    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value as string)) return false;
   }
   if (t === 'number') {
     const x = value as number;
