@@ -3,9 +3,9 @@
  * server) and from the OPFS cache, for synthetic llama models of ≥ 100 MB, and
  * the peak memory of the browser while loading, against the model's size.
  *
- *   node --import tsx bench/loading/run.ts [--sizes=110,440] [--reps=3]
+ *   npm run bench:loading -- [--sizes=110,440] [--reps=3]   (--table-only: rewrite loading.md from loading.json)
  *
- * Memory: every Chromium process under this script is sampled every 25 ms
+ * Memory: every Chromium process under this script is sampled every 50 ms
  * (/proc/<pid>/smaps_rollup: PSS, so shared pages are not counted twice); the
  * figure is the peak of the sum during a load minus the sum just before it,
  * and the renderer process alone (page + engine worker + kernel workers).
@@ -153,7 +153,7 @@ const models = [...new Set(rows.map((r) => r.model))].map((m) => ({ name: `/${m}
 const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const L: string[] = [];
 if (tableOnly) L.push(header);
-else L.push(`Command: \`node --import tsx bench/loading/run.ts --sizes=${sizes.join(',')} --reps=${reps}\` — ${new Date().toISOString()}, ` +
+else L.push(`Command: \`npm run bench:loading -- --sizes=${sizes.join(',')} --reps=${reps}\` — ${new Date().toISOString()}, ` +
   `${(readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?').trim()}, ${os.cpus().length} vCPUs, ` +
   `load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}. Headless Chromium, on-disk profile, model server on 127.0.0.1 (no throttling), ` +
   'synthetic Q8_0 llama models (n_embd 1024, n_ff 2816, context 2048). Time: load() call to the resolved report, median of the reps. ' +

@@ -32,6 +32,7 @@ beforeAll(async () => {
     '/norange.gguf': { bytes: stories, dropAfter: 300_000, ranges: false },
     '/nolength.gguf': { bytes: stories, noLength: true },
     '/slow.gguf': { bytes: stories, chunkBytes: 16 << 10, delayMs: 20 },
+    '/stall.gguf': { bytes: stories, dropAfter: 500_000, stall: true },
     '/stories-00001-of-00003.gguf': { bytes: parts[0] },
     '/stories-00002-of-00003.gguf': { bytes: parts[1], chunkBytes: 8 << 10, delayMs: 1 },
     '/stories-00003-of-00003.gguf': { bytes: parts[2] },
@@ -120,6 +121,16 @@ describe('HTTP download', () => {
     expect(reqs.map((r) => r.status)).toEqual([200, 206, 206]);
     expect(reqs[1].ifRange).toMatch(/lutra/);
     expect(await greedy(engine)).toMatch(new RegExp('^' + GREEDY));
+  });
+
+  it('a connection that goes silent is given up after the stall timeout and resumed', async () => {
+    const before = server.log.length;
+    const http = await openHttp(`${server.url}/stall.gguf`, { stallTimeoutMs: 300, retryDelayMs: 1 });
+    const t0 = performance.now();
+    await http.source!.drain();
+    expect(performance.now() - t0).toBeGreaterThan(250);
+    expect(http.resumes).toBe(1);
+    expect(server.log.slice(before).map((r) => r.range)).toEqual([undefined, 'bytes=500000-']);
   });
 
   it('a server without ranges sends the whole file again: the received prefix is skipped', async () => {

@@ -17,6 +17,8 @@ export interface ServedFile {
   /** Destroy the connection after sending this many body bytes (first `dropTimes` responses). */
   dropAfter?: number;
   dropTimes?: number;
+  /** At dropAfter, go silent (keep the connection open, send nothing) instead of dropping it. */
+  stall?: boolean;
   /** Send 206 for Range requests (default true); false answers 200 with the whole file. */
   ranges?: boolean;
   /** Leave out Content-Length (chunked transfer). */
@@ -107,6 +109,10 @@ export async function startTestServer(files: Record<string, ServedFile> = {}): P
         const k = dropAt - done;
         if (k > 0) res.write(piece.subarray(0, k));
         sent.set(path, (sent.get(path) ?? 0) + Math.max(0, k));
+        if (f.stall) {
+          await new Promise<void>((r) => res.once('close', () => r()));
+          return;
+        }
         await new Promise((r) => setTimeout(r, 20));
         res.socket?.destroy();
         return;
