@@ -85,7 +85,11 @@ interface Layer {
 
 export interface ReferenceModel {
   readonly config: RefConfig;
-  /** Run `token` at `pos` (positions must come in order from 0); returns the logits. */
+  /**
+   * Run `token` at `pos` and return the logits. Positions run in order; position 0 starts
+   * a fresh sequence (the KV cache is dropped), so this is also a `ForwardModel` for
+   * src/eval/perplexity.ts (cast the Float64Array).
+   */
   step(token: number, pos: number): Float64Array;
   /** Forget the KV cache. */
   reset(): void;
@@ -228,6 +232,7 @@ export function loadReference(gguf: GGUFFile, bytes: Uint8Array, options: Refere
 
   function step(token: number, pos: number): Float64Array {
     if (!Number.isInteger(token) || token < 0 || token >= c.nVocab) throw new RangeError(`token ${token} out of range`);
+    if (pos === 0) reset();
     if (pos !== kCache[0].length) throw new RangeError(`position ${pos}: expected ${kCache[0].length} (positions run in order)`);
     const x = Float64Array.from(embd.subarray(token * c.nEmbd, (token + 1) * c.nEmbd));
     for (let l = 0; l < c.nLayer; l++) {
