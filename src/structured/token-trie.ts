@@ -97,7 +97,15 @@ export function plainLength(b: Uint8Array): number {
 }
 
 function buildFlat(keys: string[], keyIds: number[]): FlatTrie {
-  const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : keyIds[a] - keyIds[b]));
+  // the default sort compares UTF-16 units: byte order for these latin1 strings
+  const byKey = new Map<string, number[]>();
+  for (let i = 0; i < keys.length; i++) {
+    const list = byKey.get(keys[i]);
+    if (list) list.push(i);
+    else byKey.set(keys[i], [i]);
+  }
+  const order: number[] = [];
+  for (const k of [...byKey.keys()].sort()) order.push(...byKey.get(k)!);
   // upper bound on nodes: total bytes
   let total = 0;
   for (const k of keys) total += k.length;
@@ -155,8 +163,7 @@ export function buildTokenTrie(tokenizer: Tokenizer): TokenTrie {
     tokenBytes[id] = b;
     if (b.length === 0) continue;
     // latin1 string: UTF-16 order of these equals byte order
-    let s = '';
-    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    const s = String.fromCharCode.apply(null, b as unknown as number[]);
     keys.push(s);
     keyIds.push(id);
     const n = plainLength(b);
