@@ -14,7 +14,7 @@ import type { GGUFFile } from '../gguf/types.ts';
 import { cacheUnavailableReason, CacheIntegrityError, ModelCache } from '../loader/cache.ts';
 import { openModel, type OpenedModel } from '../loader/open.ts';
 import type { MemoryPlan } from '../loader/plan.ts';
-import { loadLlamaModel, type LlamaModel } from '../model/llama.ts';
+import { loadLlamaModel, planLlamaModel, type LlamaModel } from '../model/llama.ts';
 import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
 import { StopStringMatcher } from '../sampler/stop.ts';
@@ -99,6 +99,10 @@ export class LocalEngine implements Engine {
     try {
       opened = await openModel(source, { signal, onProgress, cache });
       const { gguf } = opened;
+      // the memory plan first: a model that cannot fit fails at once, before the
+      // tokenizer, the worker pool, or any tensor data (loadLlamaModel checks again
+      // with the pool's actual thread count)
+      planLlamaModel(gguf, { contextLength: options.contextLength, memoryBudget: options.memoryBudget, threads: options.threads });
       const tokenizer = createTokenizer(gguf);
       let plan: MemoryPlan | undefined;
       // kernel workers first: loading places the weights in the pool's shared memory
@@ -161,6 +165,12 @@ export class LocalEngine implements Engine {
       parameters += t.nElements;
       weightBytes += t.byteSize;
     }
+    const kernels: Record<string, number> = {};
+    const byName = new Map(gguf.tensors.map((t) => [t.name, t.type]));
+    for (const [tensor, kind] of Object.entries(model.kernelChoice)) {
+      const key = `${ggmlTypeName(byName.get(tensor)!)} → ${kind}`;
+      kernels[key] = (kernels[key] ?? 0) + 1;
+    }
     const name = gguf.metadata.get('general.name');
     return {
       source,
@@ -172,6 +182,8 @@ export class LocalEngine implements Engine {
       contextLength: model.config.contextLength,
       vocabSize: model.config.vocabSize,
       tensorTypes,
+      kernels,
+      kernelByTensor: { ...model.kernelChoice },
       flavor: this.flavor,
       threads: this.threads?.threads ?? 1,
       threadNote: this.threads?.note ?? 'one thread',

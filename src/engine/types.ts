@@ -92,6 +92,14 @@ export interface EngineReport {
   contextLength: number;
   vocabSize: number;
   tensorTypes: Record<string, number>;
+  /**
+   * The kernel each weight runs on, counted by "<GGUF type> → <kernel>": 'lut' / 'mad' (repacked
+   * to the lookup-table or multiply-add layout), 'f32' / 'f16' / 'q8_0' (plain GEMV), 'dequant-f32' /
+   * 'dequant-q8_0' (no repacker takes the type or shape: dequantized at load); F32 norms count as f32.
+   */
+  kernels: Record<string, number>;
+  /** The kernel of every weight, by tensor name. */
+  kernelByTensor: Record<string, string>;
   flavor: SimdFlavor;
   threads: number;
   /** Why lutra runs with fewer threads than the machine has, if it does. */

@@ -18,6 +18,7 @@ import { OutOfMemoryError } from '../errors.ts';
 import { GGMLType, ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFTensorInfo } from '../gguf/types.ts';
 import type { LlamaConfig } from '../model/config.ts';
+import { plannedBytes } from '../model/kernel-choice.ts';
 
 export const WASM32_MAX_BYTES = 4 * 2 ** 30;
 /** Static data, the main thread's C stack and the heap base, rounded up. */
@@ -43,7 +44,19 @@ export const PLACED_SIZE: Partial<Record<number, (t: GGUFTensorInfo) => number>>
 
 export function placedTensorBytes(t: GGUFTensorInfo): number {
   const f = PLACED_SIZE[t.type];
-  return align(f ? f(t) : t.byteSize, TENSOR_ALIGN);
+  if (f) return align(f(t), TENSOR_ALIGN);
+  // repacked (LUT / multiply-add layouts) or dequantized at load: src/model/kernel-choice.ts
+  if (t.dims.length >= 2 && !(t.dims.length > 2 && t.dims.slice(2).some((d) => d !== 1))) {
+    return align(plannedBytes(t, t.dims[0], t.dims[1]), TENSOR_ALIGN);
+  }
+  return align(t.byteSize, TENSOR_ALIGN);
+}
+
+/** One staging buffer per file region: the GGUF bytes of a repacked or dequantized tensor land there first. */
+export function stagingBytes(tensors: readonly GGUFTensorInfo[]): number {
+  let max = 0;
+  for (const t of tensors) if (!PLACED_SIZE[t.type]) max = Math.max(max, t.byteSize);
+  return align(max, TENSOR_ALIGN);
 }
 
 export interface RuntimeBytes {
@@ -59,8 +72,8 @@ export function llamaRuntimeBytes(c: LlamaConfig, contextLength = c.contextLengt
   const kvCache = 2 * c.blockCount * contextLength * kvDim * 4;
   const activations = 4 * (c.embeddingLength + 3 * Math.max(c.embeddingLength, qDim) + c.headCount * contextLength +
     2 * c.feedForwardLength + c.vocabSize + 3 * c.ropeDim) + 2 * maxK;
-  // the tensor table (9 slots × 32 bytes per layer), allocator alignment slack
-  const scratch = c.blockCount * 9 * 32 + 64 * 1024;
+  // the tensor table (9 slots × 64 bytes per layer), allocator alignment slack, LUT tables and MAD activations
+  const scratch = c.blockCount * 9 * 64 + 64 * 1024 + 16 * maxK;
   return { kvCache, activations, scratch };
 }
 
@@ -98,7 +111,7 @@ export function resolveBudget(memoryBudget: number | undefined): number {
 /** The plan for `config` (at config.contextLength) with these weight tensors. Does not check the budget. */
 export function planLlamaMemory(config: LlamaConfig, tensors: readonly GGUFTensorInfo[], options: MemoryPlanOptions = {}): MemoryPlan {
   const tensorBytes = tensors.map(placedTensorBytes);
-  const weights = tensorBytes.reduce((s, b) => s + b, 0);
+  const weights = tensorBytes.reduce((s, b) => s + b, 0) + stagingBytes(tensors);
   const { kvCache, activations, scratch } = llamaRuntimeBytes(config);
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const stacks = (threads - 1) * THREAD_STACK_BYTES;

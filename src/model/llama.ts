@@ -24,6 +24,9 @@ import { compileKernels, createSharedMemory, instantiateKernels, MAX_PAGES, WASM
 import { lutraExports, ptr, Status, statusName, type LutraExports } from '../wasm/exports.ts';
 import { llamaConfigFromGGUF, type LlamaConfig } from './config.ts';
 import { bindLlamaTensors, type TensorBinding } from './tensors.ts';
+import { chooseKernel, isStaged, kernelBytes, LT_KIND, REPACK_INFO, type KernelKind } from './kernel-choice.ts';
+import { dequantize, quantize } from '../quant/index.ts';
+import { GGMLType } from '../gguf/ggml-types.ts';
 
 export type { LlamaConfig } from './config.ts';
 
@@ -54,6 +57,8 @@ export interface LlamaModel {
   /** Size of the wasm memory after loading. */
   readonly memoryBytes: number;
   readonly kernels: KernelInstance;
+  /** The kernel each weight runs on, by tensor name (src/model/kernel-choice.ts). */
+  readonly kernelChoice: Record<string, KernelKind>;
   /**
    * Run token `token` at position `pos` (0-based; positions before it must have
    * been run already, in order, since they fill the KV cache). Returns the
@@ -128,6 +133,7 @@ interface Job {
   /** Destination in wasm memory; 0 for ropeFreqs (collected in JS). */
   ptr: number;
   binding?: TensorBinding;
+  kind?: KernelKind;
 }
 
 export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options: LoadLlamaOptions = {}): Promise<LlamaModel> {
@@ -150,11 +156,19 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   // (a streaming source only goes forward), each region of the file (the parts
   // of a split model) concurrently with the others.
   const jobs: Job[] = [];
+  const choiceFlavor: SimdFlavor = options.flavor ?? flavor ?? detectFlavor();
+  const kernelChoice: Record<string, KernelKind> = {};
   for (const b of bindings) {
     const t = b.tensor;
-    const p = ptr(ex.lt_alloc(t.byteSize, TENSOR_ALIGN));
-    if (p === 0) throw new OutOfMemoryError(`Out of wasm memory while placing tensor '${t.name}' (${t.byteSize} bytes)`);
-    jobs.push({ tensor: t, ptr: p, binding: b });
+    const kind = chooseKernel(t.type, b.ne0, b.ne1, choiceFlavor);
+    if (!kind) {
+      throw new UnsupportedModelError(`tensor '${t.name}' has type ${ggmlTypeName(t.type)}, which lutra cannot run`);
+    }
+    kernelChoice[t.name] = kind;
+    const bytes = kernelBytes(kind, t, b.ne0, b.ne1);
+    const p = ptr(ex.lt_alloc(bytes, TENSOR_ALIGN));
+    if (p === 0) throw new OutOfMemoryError(`Out of wasm memory while placing tensor '${t.name}' (${bytes} bytes)`);
+    jobs.push({ tensor: t, ptr: p, binding: b, kind });
   }
   let ropeFactors: Float32Array | undefined;
   if (ropeFreqs) jobs.push({ tensor: ropeFreqs, ptr: 0 });
@@ -166,14 +180,23 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   options.onProgress?.(0, weightBytes, 0, bindings.length);
   const regions = isStreaming(source) && source.regions ? source.regions : [[0, source.size] as const];
   const lanes = regions.map(([start, end]) => jobs.filter((j) => j.tensor.offset >= start && j.tensor.offset < end));
+  // one staging buffer per lane for the GGUF bytes of tensors repacked or dequantized at load
+  const staging = lanes.map((lane) => {
+    const max = Math.max(0, ...lane.filter((j) => j.kind && isStaged(j.kind)).map((j) => j.tensor.byteSize));
+    if (max === 0) return 0;
+    const p = ptr(ex.lt_alloc(max, TENSOR_ALIGN));
+    if (p === 0) throw new OutOfMemoryError(`Out of wasm memory for a ${max}-byte staging buffer`);
+    return p;
+  });
 
-  const runJob = async (j: Job) => {
+  const runJob = async (j: Job, stage: number) => {
     const t = j.tensor;
     if (j.ptr === 0) {
       ropeFactors = new Float32Array((await source.read(t.offset, t.byteSize)).slice().buffer);
       return;
     }
-    let at = j.ptr;
+    const staged = j.kind !== undefined && isStaged(j.kind);
+    let at = staged ? stage : j.ptr;
     const sink = (piece: Uint8Array) => {
       // the memory may have grown since the last view was taken: always take a fresh one
       new Uint8Array(kernels.memory.buffer, at, piece.length).set(piece);
@@ -202,14 +225,38 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     }
     throwIfAborted(options.signal);
     const b = j.binding!;
-    if (ex.lt_model_set_tensor(model, b.layer, b.slot, t.type, b.ne0, b.ne1, j.ptr) !== 0) {
-      throw statusError(ex, `Binding tensor '${t.name}' (${ggmlTypeName(t.type)} [${t.dims.join(', ')}])`);
+    const what = `tensor '${t.name}' (${ggmlTypeName(t.type)} [${t.dims.join(', ')}])`;
+    if (j.kind === 'lut' || j.kind === 'mad') {
+      const q = REPACK_INFO[t.type];
+      const repack = j.kind === 'lut' ? ex.lt_repack_lut : ex.lt_repack_mad;
+      const rc = repack(j.ptr, t.type, stage, 0, 0, 0, q.bits, b.ne1, b.ne0, q.G, 0, b.ne1);
+      if (rc !== 0) throw new LutraError('INTERNAL', `Repacking ${what} failed: ${statusName(rc)}`);
+      if (ex.lt_model_set_tensor_packed(model, b.layer, b.slot, t.type, b.ne0, b.ne1, j.ptr, LT_KIND[j.kind]) !== 0) {
+        throw statusError(ex, `Binding ${what}`);
+      }
+    } else {
+      let type = t.type;
+      if (j.kind === 'dequant-f32' || j.kind === 'dequant-q8_0') {
+        const raw = new Uint8Array(kernels.memory.buffer, stage, t.byteSize).slice();
+        const n = b.ne0 * b.ne1;
+        const x = dequantize(t.type, raw, n);
+        if (j.kind === 'dequant-f32') {
+          new Float32Array(kernels.memory.buffer, j.ptr, n).set(x);
+          type = GGMLType.F32;
+        } else {
+          new Uint8Array(kernels.memory.buffer, j.ptr, (n / 32) * 34).set(quantize(GGMLType.Q8_0, x));
+          type = GGMLType.Q8_0;
+        }
+      }
+      if (ex.lt_model_set_tensor(model, b.layer, b.slot, type, b.ne0, b.ne1, j.ptr) !== 0) {
+        throw statusError(ex, `Binding ${what}`);
+      }
     }
     tensorsDone++;
     options.onProgress?.(loaded, weightBytes, tensorsDone, bindings.length);
   };
-  await Promise.all(lanes.map(async (lane) => {
-    for (const j of lane) await runJob(j);
+  await Promise.all(lanes.map(async (lane, i) => {
+    for (const j of lane) await runJob(j, staging[i]);
   }));
   if (ex.lt_model_check(model) !== 0) throw statusError(ex, 'Checking the model');
 
@@ -228,6 +275,7 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     tiedOutput,
     flavor,
     kernels,
+    kernelChoice,
     memoryBytes: kernels.memory.buffer.byteLength,
     forward(token: number, pos: number): Float32Array {
       if (disposed) throw new NotLoadedError('This model was disposed');

@@ -9,6 +9,7 @@ import { GGMLType, ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile, GGUFTensorInfo } from '../gguf/types.ts';
 import { Slot, type SlotId } from '../wasm/exports.ts';
 import type { LlamaConfig } from './config.ts';
+import { QUANT_CODECS } from '../quant/index.ts';
 
 export interface TensorBinding {
   tensor: GGUFTensorInfo;
@@ -28,8 +29,12 @@ export interface LlamaTensors {
   ropeFreqs: GGUFTensorInfo | undefined;
 }
 
-/** Weight types the multiply-add kernels handle (wasm/src/kernels/gemv_*.c). */
-export const MATRIX_TYPES: readonly number[] = [GGMLType.F32, GGMLType.F16, GGMLType.Q8_0];
+/**
+ * Weight types lutra runs (kernel per type and shape: kernel-choice.ts): F32/F16/Q8_0 on the
+ * plain GEMV kernels, the repackable types on the LUT or multiply-add kernels, and every other
+ * type src/quant can dequantize on the fallback path.
+ */
+export const MATRIX_TYPES: readonly number[] = [...QUANT_CODECS.keys()];
 /** Norm weights are applied element-wise in f32. */
 export const NORM_TYPES: readonly number[] = [GGMLType.F32];
 

@@ -96,6 +96,8 @@ interface ObjAux {
   seen: Uint8Array;
   /** Required properties seen. */
   nreq: number;
+  /** Keys so far. */
+  count: number;
   /** Free-form keys seen (decoded). */
   extras: string[];
 }
@@ -151,7 +153,7 @@ function startValue(node: SchemaNode, parent: Frame, b: number, out: Frame[]): v
     const a = alts[i];
     switch (a.kind) {
       case K_OBJECT:
-        if (b === CH_LBRACE) out.push(new Frame(F_OBJ, a, parent, O_OPEN, -1, 0, { seen: new Uint8Array(a.props.length), nreq: 0, extras: [] }));
+        if (b === CH_LBRACE) out.push(new Frame(F_OBJ, a, parent, O_OPEN, -1, 0, { seen: new Uint8Array(a.props.length), nreq: 0, count: 0, extras: [] }));
         break;
       case K_ARRAY:
         if (b === CH_LBRACKET) out.push(new Frame(F_ARR, a, parent, A_OPEN, 0, 0, null));
@@ -191,14 +193,20 @@ function startKey(obj: Frame, out: Frame[]): void {
   const node = obj.node;
   const aux = obj.aux as ObjAux;
   const waiting = new Frame(F_OBJ, node, obj.parent, O_KEY, -1, 0, aux);
+  // with maxProperties, an optional key is only allowed while the required ones still fit
+  const optionalOk = aux.count + 1 + (node.requiredCount - aux.nreq) <= node.maxProps;
   const cands: number[] = [];
-  for (let i = 0; i < node.props.length; i++) if (!aux.seen[i] && node.props[i].node.sat) cands.push(i);
+  for (let i = 0; i < node.props.length; i++) {
+    const p = node.props[i];
+    if (!aux.seen[i] && p.node.sat && (optionalOk || p.required)) cands.push(i);
+  }
   if (cands.length) out.push(new Frame(F_KEY, node, waiting, 0, 0, 0, cands));
-  if (node.additional) out.push(new Frame(F_XKEY, node, waiting, S_NORMAL, 0, 0, ''));
+  if (node.additional && optionalOk) out.push(new Frame(F_XKEY, node, waiting, S_NORMAL, 0, 0, ''));
 }
 
 /** Another key may follow in this object. */
 function moreKeys(node: SchemaNode, aux: ObjAux): boolean {
+  if (aux.count >= node.maxProps) return false;
   if (node.additional) return true;
   for (let i = 0; i < node.props.length; i++) if (!aux.seen[i] && node.props[i].node.sat) return true;
   return false;
@@ -211,9 +219,9 @@ function keyDone(f: Frame, prop: number, extra: string | null): Frame {
   if (prop >= 0) {
     const seen = aux.seen.slice();
     seen[prop] = 1;
-    next = { seen, nreq: aux.nreq + (obj.node.props[prop].required ? 1 : 0), extras: aux.extras };
+    next = { seen, nreq: aux.nreq + (obj.node.props[prop].required ? 1 : 0), count: aux.count + 1, extras: aux.extras };
   } else {
-    next = { seen: aux.seen, nreq: aux.nreq, extras: [...aux.extras, extra!] };
+    next = { seen: aux.seen, nreq: aux.nreq, count: aux.count + 1, extras: [...aux.extras, extra!] };
   }
   return new Frame(F_OBJ, obj.node, obj.parent, O_AFTER_KEY, prop, 0, next);
 }
@@ -476,8 +484,8 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
       const aux = f.aux as ObjAux;
       switch (f.phase) {
         case O_OPEN:
-          if (b === CH_RBRACE) { if (node.requiredCount === 0) out.push(complete(f)); }
-          else if (b === CH_QUOTE) startKey(f, out);
+          if (b === CH_RBRACE) { if (node.requiredCount === 0 && node.minProps === 0) out.push(complete(f)); }
+          else if (b === CH_QUOTE) { if (node.maxProps > 0) startKey(f, out); }
           return;
         case O_AFTER_KEY:
           if (b === CH_COLON) out.push(new Frame(F_OBJ, node, f.parent, O_COLON, f.n, 0, aux));
@@ -499,7 +507,7 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
           return;
         case O_AFTER_VALUE:
           if (b === CH_COMMA) { if (moreKeys(node, aux)) out.push(new Frame(F_OBJ, node, f.parent, O_COMMA, -1, 0, aux)); }
-          else if (b === CH_RBRACE) { if (aux.nreq === node.requiredCount) out.push(complete(f)); }
+          else if (b === CH_RBRACE) { if (aux.nreq === node.requiredCount && aux.count >= node.minProps) out.push(complete(f)); }
           return;
       }
       return;

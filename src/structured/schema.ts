@@ -9,7 +9,8 @@
  * Supported keywords
  *  - `type` (a name or a list): object, array, string, number, integer, boolean, null.
  *    Without `type`, every type is allowed (with the keywords that apply to it).
- *  - object: `properties`, `required`, `additionalProperties` (boolean or schema).
+ *  - object: `properties`, `required`, `additionalProperties` (boolean or schema),
+ *    `minProperties`, `maxProperties`.
  *    GENERATION DEFAULT: when `properties` is given and `additionalProperties`
  *    is not, no other keys are generated (as if `additionalProperties: false`).
  *    An object schema without `properties` allows any keys with any values.
@@ -27,7 +28,7 @@
  *  - `{}` / `true`: any JSON value; `false`: nothing.
  *  - Annotations are ignored: title, description, default, examples, $schema,
  *    $id, $comment, deprecated, readOnly, writeOnly.
- * Anything else (format, multipleOf, minProperties, patternProperties, ...) throws
+ * Anything else (format, multipleOf, patternProperties, propertyNames, not, ...) throws
  * UnsupportedSchemaError naming the keyword.
  */
 import { InvalidArgumentError } from '../errors.ts';
@@ -88,6 +89,8 @@ export class SchemaNode {
   props: PropDef[] = [];
   propIndex = new Map<string, number>();
   requiredCount = 0;
+  minProps = 0;
+  maxProps = Infinity;
   additional: SchemaNode | null = null;
   // array
   prefixItems: SchemaNode[] = [];
@@ -140,7 +143,7 @@ const ANNOTATIONS = new Set([
   'title', 'description', 'default', 'examples', '$schema', '$id', '$comment', 'deprecated', 'readOnly', 'writeOnly',
   '$defs', 'definitions',
 ]);
-const OBJECT_KW = ['properties', 'required', 'additionalProperties'];
+const OBJECT_KW = ['properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties'];
 const ARRAY_KW = ['items', 'prefixItems', 'minItems', 'maxItems'];
 const STRING_KW = ['minLength', 'maxLength', 'pattern'];
 const NUMBER_KW = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'];
@@ -336,6 +339,8 @@ class Compiler {
       add(name, n.additional ?? this.newNode(K_NEVER, `${path}/required`));
     }
     n.requiredCount = req.size;
+    n.minProps = count(s, 'minProperties', path) ?? 0;
+    n.maxProps = count(s, 'maxProperties', path) ?? Infinity;
     return n;
   }
 
@@ -512,6 +517,8 @@ export function validateNode(node: SchemaNode, v: unknown): boolean {
         const sub = i !== undefined ? node.props[i].node : node.additional;
         if (!sub || !validateNode(sub, x)) return false;
       }
+      const keys = Object.keys(v).length;
+      if (keys < node.minProps || keys > node.maxProps) return false;
       return node.props.every((p) => !p.required || Object.prototype.hasOwnProperty.call(v, p.name));
     }
   }
@@ -608,7 +615,12 @@ function finish(nodes: SchemaNode[]): void {
           for (let i = 0; s && i < n.minItems; i++) s = !!n.itemAt(i)?.sat;
           break;
         }
-        case K_OBJECT: s = n.props.every((p) => !p.required || p.node.sat); break;
+        case K_OBJECT: {
+          const available = n.additional?.sat ? Infinity : n.props.filter((p) => p.node.sat).length;
+          s = n.props.every((p) => !p.required || p.node.sat) && n.requiredCount <= n.maxProps &&
+            n.minProps <= n.maxProps && n.minProps <= available;
+          break;
+        }
       }
       if (s) { n.sat = true; changed = true; }
     }

@@ -95,6 +95,14 @@ export interface LutraExports {
   ): Ptr;
   /** int lt_model_set_tensor(model, layer (-1 = global), slot, ggml type, ne0, ne1, data): 0 or -status. */
   lt_model_set_tensor(model: Ptr, layer: number, slot: number, type: number, ne0: number, ne1: number, data: Ptr): number;
+  /** int lt_model_set_tensor_packed(model, layer, slot, ggml type, ne0, ne1, data, kind (1 LUT, 2 MAD)): 0 or -status. */
+  lt_model_set_tensor_packed(model: Ptr, layer: number, slot: number, type: number, ne0: number, ne1: number, data: Ptr, kind: number): number;
+  /** int lt_repack_lut / lt_repack_mad(dst, ggml type, src, d, m, zero, bits, M, K, G, row0, row1): 0 or -status. */
+  lt_repack_lut(dst: Ptr, type: number, src: Ptr, d: Ptr, m: Ptr, zero: number, bits: number, M: number, K: number, G: number, row0: number, row1: number): number;
+  lt_repack_mad(dst: Ptr, type: number, src: Ptr, d: Ptr, m: Ptr, zero: number, bits: number, M: number, K: number, G: number, row0: number, row1: number): number;
+  /** uint32_t lt_lut_weight_bytes / lt_mad_weight_bytes(bits, M, K, G, asym): 0 if the shape does not fit. */
+  lt_lut_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
+  lt_mad_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
   /** int lt_model_check(model): 0 or -status. */
   lt_model_check(model: Ptr): number;
   /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */

@@ -81,11 +81,37 @@ describe.each(FLAVORS)('llama models from GGUF (%s)', (flavor) => {
       expect(text.startsWith(TINY_656K), text).toBe(true);
     });
 
-  it('refuses Q4_0 weights with an error naming the tensor and its type', async () => {
+  it('stories260K.Q4_0 (repacked weights, F16 ffn_down, Q4_0 gate/up of 172 rows on the fallback) continues as llama.cpp does', async () => {
+    const { src, gguf, tok } = await open('derived/stories260K.Q4_0.gguf');
+    const model = await loadLlamaModel(gguf, src, { flavor, contextLength: 256 });
+    const kinds = new Set(Object.values(model.kernelChoice));
+    expect(kinds.has(flavor === 'relaxed' ? 'mad' : 'lut')).toBe(true);
+    expect(model.kernelChoice['blk.0.ffn_gate.weight']).toBe('dequant-f32'); // 172 rows: no 16/32-row blocks
+    const text = tok.decode(greedy(model, tok, 'Once upon a time', 32));
+    const expected = ', there was a little girl named Lily. She loved to';
+    expect(text.startsWith(expected), text).toBe(true);
+  });
+
+  it.each([
+    ['derived/TinyStories-656K.Q4_0.gguf', 'there was a little girl named Mia. She loved to ea'],
+    ['derived/TinyStories-656K.Q4_1.gguf', 'there was a little girl named Lily. She loved to e'],
+    ['derived/TinyStories-656K.Q5_0.gguf', 'there was a little girl named Lily. She loved to e'],
+    ['derived/TinyStories-656K.Q5_1.gguf', 'there was a little girl named Lily. She had a toy '],
+    ['derived/TinyStories-656K.IQ4_NL.gguf', 'there was a little girl named Lily. She loved to e'],
+    ['derived/TinyStories-656K.Q4_K_M.gguf', 'there was a little girl named Lily. She loved to e'],
+  ])('%s continues "Once upon a time, " as llama.cpp does', async (file, expected) => {
+    const { src, gguf, tok } = await open(file);
+    const model = await loadLlamaModel(gguf, src, { flavor });
+    const text = tok.decode(greedy(model, tok, 'Once upon a time, ', 24));
+    expect(text.startsWith(expected), text).toBe(true);
+  });
+
+  it('refuses a type it cannot run (IQ2_XXS) with an error naming the tensor and its type', async () => {
     const { src, gguf } = await open('derived/stories260K.Q4_0.gguf');
-    const err = await loadLlamaModel(gguf, src, { flavor }).catch((e: unknown) => e);
+    const retyped = { ...gguf, tensors: gguf.tensors.map((t) => (t.name === 'blk.1.attn_k.weight' ? { ...t, type: 16 } : t)) };
+    const err = await loadLlamaModel(retyped, src, { flavor }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedModelError);
-    expect((err as Error).message).toMatch(/tensor '(token_embd|blk\.\d+\.(attn_[qkv]|attn_output|ffn_gate|ffn_up))\.weight' has type Q4_0/);
+    expect((err as Error).message).toMatch(/tensor 'blk\.1\.attn_k\.weight' has type IQ2_XXS/);
   });
 });
 

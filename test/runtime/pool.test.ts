@@ -53,10 +53,15 @@ const SYNTHETIC: Array<[string, SyntheticLlamaSpec]> = [
   ['F32, GQA, n_ff not a multiple of 16', { nVocab: 300, nEmbd: 96, nLayer: 2, nHead: 8, nHeadKv: 2, nFf: 200, contextLength: 64, type: 0, seed: 11 }],
   ['F16, MHA, head_dim 12', { nVocab: 256, nEmbd: 72, nLayer: 3, nHead: 6, nHeadKv: 6, nFf: 160, contextLength: 64, type: 1, seed: 12 }],
   ['Q8_0, GQA, tied output', { nVocab: 512, nEmbd: 128, nLayer: 2, nHead: 4, nHeadKv: 1, nFf: 352, contextLength: 64, type: 8, seed: 13, tied: true }],
+  // repacked layouts: q/k/v split by heads of 12 rows (partial LUT/MAD row blocks), 24-row K/V on the fallback
+  ['Q4_0, head_dim 12, k/v of 24 rows', { nVocab: 320, nEmbd: 96, nLayer: 2, nHead: 8, nHeadKv: 2, nFf: 224, contextLength: 64, type: 2, seed: 14 }],
+  ['Q2_K, tied output', { nVocab: 256, nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, contextLength: 64, type: 10, seed: 15, tied: true }],
+  ['TQ2_0', { nVocab: 256, nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 4, nFf: 768, contextLength: 64, type: 35, seed: 16 }],
+  ['Q4_K', { nVocab: 288, nEmbd: 256, nLayer: 2, nHead: 8, nHeadKv: 2, nFf: 512, contextLength: 64, type: 12, seed: 17 }],
 ];
 
 describe.each(FLAVORS)('worker pool (%s)', (flavor) => {
-  it.each(['stories260K.gguf', 'derived/stories260K.Q8_0.gguf'])('%s: 2 threads give the logits of 1 thread, bit for bit', async (file) => {
+  it.each(['stories260K.gguf', 'derived/stories260K.Q8_0.gguf', 'derived/stories260K.Q4_0.gguf', 'derived/TinyStories-656K.Q4_K_M.gguf'])('%s: 2 threads give the logits of 1 thread, bit for bit', async (file) => {
     const open = async () => {
       const s = await byteSourceFromFile(path.join(testdata, 'models', file));
       opened.push(s);

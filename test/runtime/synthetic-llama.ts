@@ -9,6 +9,7 @@
 import { buildGGUF, type WKV, type WTensor } from '../gguf/writer.ts';
 import { GGUFValueType } from '../../src/gguf/types.ts';
 import { tensorByteSize } from '../../src/gguf/ggml-types.ts';
+import { quantize } from '../../src/quant/index.ts';
 
 export interface SyntheticLlamaSpec {
   nVocab: number;
@@ -18,8 +19,8 @@ export interface SyntheticLlamaSpec {
   nHeadKv: number;
   nFf: number;
   contextLength: number;
-  /** ggml type of the matrices: 0 F32, 1 F16, 8 Q8_0 (norms are always F32). */
-  type: 0 | 1 | 8;
+  /** ggml type of the matrices: 0 F32, 1 F16, 8 Q8_0, or any type src/quant quantizes (norms are always F32). */
+  type: number;
   seed: number;
   /** Share the output head with the embedding (no output.weight). */
   tied?: boolean;
@@ -89,6 +90,11 @@ function randomTensor(type: number, n: number, scale: number, next: () => number
     const table = Array.from({ length: 256 }, (_, i) => f32ToF16(((i + 0.5) / 128 - 1) * scale));
     for (let i = 0; i < n; i++) a[i] = table[next() & 255];
     return new Uint8Array(a.buffer);
+  }
+  if (type !== 8) {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = ((next() / 4294967296) * 2 - 1) * scale;
+    return quantize(type, a);
   }
   // Q8_0: 34-byte blocks, f16 scale then 32 int8 in -127..127
   const blocks = n / 32, out = new Uint8Array(blocks * 34);

@@ -60,6 +60,10 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
     },
     required: ['code', 'date', 'word'],
   }, true],
+  ['property counts', {
+    type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'null' }, c: { enum: [1, 2] } }, required: ['c'],
+    additionalProperties: { type: 'integer', minimum: 0, maximum: 9 }, minProperties: 2, maxProperties: 3,
+  }, false],
   ['unanchored pattern', { type: 'array', items: { type: 'string', pattern: 'ß\\d' }, maxItems: 2 }, false],
   ['extra keys', { type: 'object', properties: { a: { type: 'integer', minimum: 0, maximum: 5 } }, additionalProperties: { type: 'null' } }, false],
   ['any value', {}, false],

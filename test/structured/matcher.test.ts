@@ -152,6 +152,19 @@ const cases: Case[] = [
     policy: ['{"a":1,"a":2}'],
   },
   {
+    name: 'minProperties / maxProperties',
+    schema: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, required: ['c'], minProperties: 2, maxProperties: 2 },
+    valid: ['{"a":1,"c":2}', '{"c":1,"b":2}'],
+    invalid: ['{"c":1}', '{"a":1,"b":2}', '{"a":1,"b":2,"c":3}', '{}'],
+    prefixes: ['{"a":1,', '{"c":1'],
+  },
+  {
+    name: 'maxProperties with free-form keys',
+    schema: { type: 'object', additionalProperties: { type: 'null' }, minProperties: 1, maxProperties: 2 },
+    valid: ['{"x":null}', '{"x":null,"y":null}'],
+    invalid: ['{}', '{"x":null,"y":null,"z":null}'],
+  },
+  {
     name: 'array bounds and items',
     schema: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 9 }, minItems: 1, maxItems: 3 },
     valid: ['[0]', '[1,2]', '[1, 2, 3]', '[9,9,9]'],
@@ -297,7 +310,7 @@ describe('schema compiler', () => {
     [{ type: 'string', pattern: '^a', maxLength: 3 }, 'pattern'],
     [{ type: 'string', format: 'date' }, 'format'],
     [{ type: 'number', multipleOf: 2 }, 'multipleOf'],
-    [{ type: 'object', minProperties: 1 }, 'minProperties'],
+    [{ type: 'object', patternProperties: { a: {} } }, 'patternProperties'],
     [{ allOf: [{ type: 'string' }, { maxLength: 3 }] }, 'allOf'],
     [{ properties: { a: { not: { type: 'string' } } } }, 'not'],
     [{ $ref: 'http://example.com/s.json' }, '$ref'],
@@ -320,6 +333,8 @@ describe('schema compiler', () => {
     [{ type: 'array', items: false, minItems: 1 }],
     [{ type: 'object', properties: { a: false }, required: ['a'] }],
     [{ type: 'object', properties: {}, required: ['a'] }],
+    [{ type: 'object', properties: { a: {} }, minProperties: 2 }],
+    [{ type: 'object', properties: { a: {}, b: {} }, required: ['a', 'b'], maxProperties: 1 }],
     [{ $defs: { a: { type: 'object', properties: { a: { $ref: '#/$defs/a' } }, required: ['a'] } }, $ref: '#/$defs/a' }],
   ])('unsatisfiable schema %j is an InvalidArgumentError', (schema) => {
     expect(() => compileSchema(schema as JsonSchema)).toThrow(InvalidArgumentError);

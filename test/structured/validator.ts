@@ -80,6 +80,9 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema):
       if (!validate(sub, v, root)) return false;
     }
     for (const r of (s.required as string[] | undefined) ?? []) if (!(r in o)) return false;
+    const n = Object.keys(o).length;
+    if (typeof s.minProperties === 'number' && n < s.minProperties) return false;
+    if (typeof s.maxProperties === 'number' && n > s.maxProperties) return false;
   }
   return true;
 }

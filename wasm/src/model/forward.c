@@ -39,29 +39,84 @@
 #include "common/mathf.h"
 #include "threads/threads.h"
 
-/* Rows per block when a matmul is split by rows: 16 f32 outputs = one 64-byte line, so
- * two threads never write the same cache line of y, and a multiple of the 4 rows the
- * GEMV kernels do per pass. */
-#define ROW_BLOCK 16
+/* Rows per block when a matmul is split by rows: 32 f32 outputs = two 64-byte lines, so
+ * two threads never write the same cache line of y; a multiple of the 4 rows the GEMV
+ * kernels do per pass and of the LUT (32) and MAD (16) layouts' row blocks. */
+#define ROW_BLOCK 32
 
 /* The pool lt_forward posts to (0: run on the calling thread alone). Static data lives in
  * the shared memory, so it is one setting for every instance of the module. */
 static lt_thr_ctl *forward_pool;
 
-/* A matmul input: f32, plus its Q8_0 form in this thread's buffers, made on first use
- * by a Q8_0 weight and then shared by every weight that reads the same input. */
+/* A matmul input: f32, plus the forms the weights that read it need, each made in this
+ * thread's buffers on first use and then shared by every weight that reads the same input
+ * (q/k/v share one, gate/up share one): Q8_0 quants for Q8_0 weights, LUT tables (int8
+ * with one scale per `ags` activations, or per-token int8 for ternary weights) for LUT
+ * weights, int8 activations for MAD weights. */
 typedef struct {
   const float *x;
   int K;
   int quantized;
   int8_t *xq;
   float *xd;
+  int tab_mode; /* -1: no tables yet, else the LT_TAB_* mode they were built in */
+  uint8_t *tab;
+  int mad_done;
+  uint8_t *mad;
+  float *tmp;
 } act_t;
+
+#define TAB_I8 0
+#define TAB_TOK 2
+
+static inline act_t make_act(const float *x, int K, const lt_scratch *s) {
+  return (act_t){x, K, 0, s->xq, s->xd, -1, s->tab, 0, s->mad, s->tmp};
+}
+
+/* Rows [r0, r1) (multiples of the layout's row block) of a repacked weight. */
+static void packed_rows(const lt_tensor *w, act_t *a, const uint8_t *W, float *y, int r0, int r1) {
+  const int K = w->ne0;
+  if (w->kind == LT_KIND_LUT) {
+    const int mode = w->bits == LT_TERN_BITS ? TAB_TOK : TAB_I8;
+    if (a->tab_mode != mode) {
+      lt_lut_build(a->tab, a->x, K, lt_lut_ags(K), mode);
+      a->tab_mode = mode;
+    }
+    lt_lut_mm(W, w->bits, K, w->G, w->asym, w->zero, a->tab, mode, lt_lut_ags(K), 1, 0, y, 0, r0, r1);
+  } else {
+    if (!a->mad_done) {
+      lt_mad_quant(a->mad, a->x, K, LT_MAD_ABLK);
+      a->mad_done = 1;
+    }
+    lt_mad_mm(W, w->bits, K, w->G, w->asym, w->zero, a->mad, LT_MAD_ABLK, 1, 0, y, 0, r0, r1);
+  }
+}
 
 /* y[row0..row1) = W x for a weight of any supported type (types were checked at load). */
 static void matvec_rows(const lt_tensor *w, act_t *a, float *y, int row0, int row1) {
   if (row1 <= row0) return;
   int K = w->ne0;
+  if (w->kind != LT_KIND_PLAIN) {
+    /* the kernels write whole row blocks: a partial block at either end goes through tmp */
+    const int B = w->kind == LT_KIND_LUT ? 32 : 16;
+    const uint32_t rbb = w->kind == LT_KIND_LUT ? lt_lut_weight_bytes(w->bits, 32, K, w->G, w->asym)
+                                                : lt_mad_weight_bytes(w->bits, 16, K, w->G, w->asym);
+    const uint8_t *W = w->data;
+    for (int r = row0; r < row1;) {
+      int bs = r / B * B;
+      if (r == bs && bs + B <= row1) { /* the aligned run */
+        int end = row1 / B * B;
+        packed_rows(w, a, W, y, bs, end);
+        r = end;
+      } else {
+        int end = bs + B < row1 ? bs + B : row1;
+        packed_rows(w, a, W + (size_t)(bs / B) * rbb, a->tmp, 0, B);
+        for (int i = r; i < end; i++) y[i] = a->tmp[i - bs];
+        r = end;
+      }
+    }
+    return;
+  }
   switch (w->type) {
     case LT_F32:
       lt_gemv_f32(w->data, a->x, y, K, row0, row1);
@@ -124,8 +179,8 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
   const int n_embd = m->n_embd, head_dim = m->head_dim, kv_dim = m->kv_dim, pos = m->cur_pos;
   const float att_scale = 1.0f / lt_sqrtf((float)head_dim);
   float *xb = tid ? m->scratch[tid].xb : m->xb;
-  int8_t *xq = tid ? m->scratch[tid].xq : m->xq;
-  float *xd = tid ? m->scratch[tid].xd : m->xd;
+  lt_scratch sc = m->scratch[tid];
+  if (!tid) { sc.xq = m->xq; sc.xd = m->xd; }
 
   /* this thread's fixed shares */
   int qkv0, qkv1, hd0, hd1, e0, e1, f0, f1, v0, v1;
@@ -142,7 +197,7 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
 
     /* attention block */
     lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, xb, n_embd, m->rms_eps);
-    act_t a = {xb, n_embd, 0, xq, xd};
+    act_t a = make_act(xb, n_embd, &sc);
     qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), &a, m->q, 0, m->n_head, qkv0, qkv1, 1);
     qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_K), &a, k, m->n_head, m->n_head_kv, qkv0, qkv1, 1); /* straight into the cache */
     qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_V), &a, v, m->n_head + m->n_head_kv, m->n_head_kv, qkv0, qkv1, 0);
@@ -153,27 +208,27 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
                    head_dim, kv_dim, pos + 1, att_scale, hd0, hd1);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
-    a = (act_t){m->att_out, m->q_dim, 0, xq, xd};
+    a = make_act(m->att_out, m->q_dim, &sc);
     matvec_rows(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, xb, e0, e1);
     if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
     /* feed-forward block (SwiGLU) */
     lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_FFN_NORM)->data, xb, n_embd, m->rms_eps);
-    a = (act_t){xb, n_embd, 0, xq, xd};
+    a = make_act(xb, n_embd, &sc);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb, f0, f1);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2, f0, f1);
     if (f1 > f0) lt_silu_mul(m->hb + f0, m->hb2 + f0, m->hb + f0, f1 - f0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
-    a = (act_t){m->hb, m->n_ff, 0, xq, xd};
+    a = make_act(m->hb, m->n_ff, &sc);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, xb, e0, e1);
     if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
   }
 
   lt_rmsnorm(m->x, m->global[LT_SLOT_OUTPUT_NORM].data, xb, n_embd, m->rms_eps);
-  act_t a = {xb, n_embd, 0, xq, xd};
+  act_t a = make_act(xb, n_embd, &sc);
   matvec_rows(m->output, &a, m->logits, v0, v1);
   return 0;
 }
@@ -187,8 +242,12 @@ static int ensure_scratch(lt_model *m, int n) {
     float *xb = lt_alloc((size_t)xb_len * sizeof(float), 64);
     int8_t *xq = lt_alloc((size_t)m->max_k32, 64);
     float *xd = lt_alloc((size_t)(m->max_k32 / LT_QK8_0) * sizeof(float), 64);
-    if (!xb || !xq || !xd) return -LT_ERR_OOM;
-    s->xb = xb; s->xq = xq; s->xd = xd;
+    uint8_t *tab = lt_alloc(LT_TAB_BYTES(m->max_k32), 64);
+    uint8_t *mad = lt_alloc(LT_MADACT_BYTES(m->max_k32), 64);
+    float *tmp = lt_alloc(32 * sizeof(float), 64);
+    if (!xb || !xq || !xd || !tab || !mad || !tmp) return -LT_ERR_OOM;
+    s->xq = xq; s->xd = xd; s->tab = tab; s->mad = mad; s->tmp = tmp;
+    s->xb = xb; /* last: marks the set complete */
   }
   return 0;
 }
@@ -224,7 +283,12 @@ float *lt_forward(lt_model *m, int token, int pos) {
   if (token < 0 || token >= m->n_vocab || pos < 0 || pos >= m->n_ctx) { lt_set_error(LT_ERR_ARG); return 0; }
 
   const lt_tensor *embd = &m->global[LT_SLOT_TOKEN_EMBD];
-  lt_get_row(embd->type, embd->data, token, m->n_embd, m->x);
+  if (embd->kind == LT_KIND_LUT)
+    lt_lut_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, token, m->x);
+  else if (embd->kind == LT_KIND_MAD)
+    lt_mad_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, token, m->x);
+  else
+    lt_get_row(embd->type, embd->data, token, m->n_embd, m->x);
   lt_rope_angles(pos, m->inv_freq, m->rope_dim / 2, m->rope_cos, m->rope_sin);
   m->cur_pos = pos;
 

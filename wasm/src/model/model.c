@@ -67,6 +67,9 @@ lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_h
   if (!(m->inv_freq = alloc_array(half, sizeof(float)))) goto oom;
   if (!(m->rope_cos = alloc_array(half, sizeof(float)))) goto oom;
   if (!(m->rope_sin = alloc_array(half, sizeof(float)))) goto oom;
+  if (!(m->scratch[0].tab = alloc_array(LT_TAB_BYTES(max_k32), 1))) goto oom;
+  if (!(m->scratch[0].mad = alloc_array(LT_MADACT_BYTES(max_k32), 1))) goto oom;
+  if (!(m->scratch[0].tmp = alloc_array(32, sizeof(float)))) goto oom;
   for (uint64_t i = 0; i < (uint64_t)n_layer * LT_N_LAYER_SLOTS; i++) m->layers[i] = (lt_tensor){0};
   lt_rope_inv_freq(rope_base, rope_dim, m->inv_freq);
   last_error = LT_OK;
@@ -111,12 +114,40 @@ int lt_model_set_tensor(lt_model *m, int layer, int slot, int type, int ne0, int
   if (ne0 != want0 || ne1 != want1) return lt_set_error(LT_ERR_SHAPE);
   if (type == LT_Q8_0 && ne0 % LT_QK8_0 != 0) return lt_set_error(LT_ERR_SHAPE);
 
-  lt_tensor t = {data, type, ne0, ne1, 0};
+  lt_tensor t = {data, type, ne0, ne1, 0, LT_KIND_PLAIN, 0, 0, 0, 0};
   if (type == LT_Q8_0) {
 #ifdef LT_RELAXED
     t.relaxed_ok = !lt_q8_0_has_min(data, (size_t)ne1 * (ne0 / LT_QK8_0));
 #endif
   }
+  if (global) m->global[slot] = t;
+  else m->layers[(size_t)layer * LT_N_LAYER_SLOTS + (slot - LT_N_GLOBAL_SLOTS)] = t;
+  m->checked = 0;
+  return LT_OK;
+}
+
+/* A weight repacked by lt_repack_lut (kind LT_KIND_LUT) or lt_repack_mad (LT_KIND_MAD)
+ * from a GGUF tensor of `type`: the layout parameters come from lt_repack_info. */
+LT_EXPORT(lt_model_set_tensor_packed)
+int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data, int kind) {
+  if (!m || !data || slot < 0 || slot >= LT_SLOT_COUNT || is_norm(slot)) return lt_set_error(LT_ERR_ARG);
+  int global = slot < LT_N_GLOBAL_SLOTS;
+  if (global ? layer != -1 : (layer < 0 || layer >= m->n_layer)) return lt_set_error(LT_ERR_ARG);
+  int32_t info[4];
+  if (!lt_repack_info(type, info)) return lt_set_error(LT_ERR_UNSUPPORTED_TYPE);
+  int want0, want1;
+  expected_shape(m, slot, &want0, &want1);
+  if (ne0 != want0 || ne1 != want1) return lt_set_error(LT_ERR_SHAPE);
+  int bits = info[0], G = info[1], asym = info[2];
+  if (kind == LT_KIND_LUT) {
+    if (!lt_lut_weight_bytes(bits, ne1, ne0, G, asym) || !lt_lut_ags(ne0)) return lt_set_error(LT_ERR_SHAPE);
+  } else if (kind == LT_KIND_MAD) {
+    if (bits == LT_TERN_BITS) bits = 2; /* the MAD layout takes ternary as 2-bit codes, zero 1 */
+    if (!lt_mad_weight_bytes(bits, ne1, ne0, G, asym) || ne0 % LT_MAD_ABLK) return lt_set_error(LT_ERR_SHAPE);
+  } else {
+    return lt_set_error(LT_ERR_ARG);
+  }
+  lt_tensor t = {data, type, ne0, ne1, 0, kind, bits, G, asym, (float)info[3]};
   if (global) m->global[slot] = t;
   else m->layers[(size_t)layer * LT_N_LAYER_SLOTS + (slot - LT_N_GLOBAL_SLOTS)] = t;
   m->checked = 0;

@@ -32,12 +32,22 @@ enum lt_slot {
 #define LT_N_GLOBAL_SLOTS 3
 #define LT_N_LAYER_SLOTS (LT_SLOT_COUNT - LT_N_GLOBAL_SLOTS)
 
+/* How a weight is multiplied (lt_tensor.kind). */
+enum lt_kind {
+  LT_KIND_PLAIN = 0, /* F32 / F16 / Q8_0 as stored in the GGUF (wasm/src/kernels) */
+  LT_KIND_LUT = 1,   /* repacked to the LUT layout (wasm/src/lut/lut.h), lt_lut_mm */
+  LT_KIND_MAD = 2,   /* repacked to the MAD layout (wasm/src/lut/lut.h), lt_mad_mm */
+};
+
 /* A weight as set by TypeScript: ggml type, ggml dims (ne0 = row length). */
 typedef struct {
   const void *data; /* 0 = not set */
-  int32_t type;
+  int32_t type;     /* the GGUF type it came from */
   int32_t ne0, ne1;
   int32_t relaxed_ok; /* Q8_0 without -128 quants: see lt_gemv_q8_0 */
+  int32_t kind;       /* enum lt_kind */
+  int32_t bits, G, asym; /* repacked layouts: lt_repack_info of the type */
+  float zero;
 } lt_tensor;
 
 /* A matmul input: f32, plus its Q8_0 form, made on first use by a Q8_0 weight
@@ -57,7 +67,14 @@ typedef struct {
   float *xb;   /* [max(n_embd, q_dim)] */
   int8_t *xq;  /* [max_k32] */
   float *xd;   /* [max_k32 / 32] */
+  uint8_t *tab; /* LUT tables of one input (int8 or per-token mode), LT_TAB_BYTES(max_k32) */
+  uint8_t *mad; /* MAD int8 activations of one input, LT_MADACT_BYTES(max_k32) */
+  float *tmp;   /* [32]: a partial row block */
 } lt_scratch;
+
+/* Upper bounds of lt_lut_table_bytes (ags >= 16, int8 or per-token mode) and lt_mad_act_bytes. */
+#define LT_TAB_BYTES(K) ((size_t)(K) * 8 + 16 + (size_t)(K) / 2 + 64)
+#define LT_MADACT_BYTES(K) ((size_t)(K) * 2 + (size_t)(K) / 2 + 64)
 
 #define LT_MAX_THREADS 16
 
@@ -91,16 +108,37 @@ typedef struct lt_model {
   /* multi-threaded forward (forward.c) */
   int32_t max_k32;        /* the largest matmul input, rounded up to 32 */
   int32_t cur_pos;        /* the position being run, for every thread */
-  lt_scratch scratch[LT_MAX_THREADS]; /* [t] for t >= 1, allocated on first use */
+  lt_scratch scratch[LT_MAX_THREADS]; /* [0] allocated by lt_model_new, [t >= 1] on first use */
 } lt_model;
 
 lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_head_kv,
                        int head_dim, int n_ff, int n_ctx, int rope_dim, int rope_neox,
                        float rope_base, float rms_eps);
 int lt_model_set_tensor(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data);
+int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data, int kind);
 int lt_model_check(lt_model *m);
 float *lt_forward(lt_model *m, int token, int pos);
 int lt_last_error(void);
+
+/* The LUT kernels' entry points (wasm/src/lut). */
+int lt_repack_info(int type, int32_t *out);
+uint32_t lt_lut_table_bytes(int K, int ags, int mode);
+int lt_lut_build(uint8_t *tab, const float *x, int K, int ags, int mode);
+int lt_lut_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero, const uint8_t *tab, int mode, int ags,
+              int ntok, uint32_t tstride, float *y, uint32_t ystride, int row0, int row1);
+uint32_t lt_mad_act_bytes(int K, int ablk);
+int lt_mad_quant(uint8_t *dst, const float *x, int K, int ablk);
+int lt_mad_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero, const uint8_t *acts, int ablk, int ntok,
+              uint32_t astride, float *y, uint32_t ystride, int row0, int row1);
+int lt_lut_dequant_row(const uint8_t *W, int bits, int K, int G, int asym, float zero, int row, float *out);
+int lt_mad_dequant_row(const uint8_t *W, int bits, int K, int G, int asym, float zero, int row, float *out);
+uint32_t lt_lut_weight_bytes(int bits, int M, int K, int G, int asym);
+uint32_t lt_mad_weight_bytes(int bits, int M, int K, int G, int asym);
+
+/* Activation-block size of the LUT int8 tables for an input of length K (0: none fits). */
+static inline int lt_lut_ags(int K) { return K % 64 == 0 ? 64 : K % 32 == 0 ? 32 : K % 16 == 0 ? 16 : 0; }
+#define LT_MAD_ABLK 32 /* MAD activation quantization block */
+#define LT_TERN_BITS 8 /* lut.h's LT_TERN */
 
 /* internal: record a failure for lt_last_error and return -status */
 int lt_set_error(int status);
