@@ -25,7 +25,8 @@
  */
 import { InvalidArgumentError, LutraError } from '../errors.ts';
 import type { Tokenizer } from '../tokenizer/index.ts';
-import { initialState, isAccepting, plainStringRoom, step, type State } from './matcher.ts';
+import { initialState, isAccepting, patternStringState, plainStringRoom, step, type State } from './matcher.ts';
+import type { PatternDfa } from './regex.ts';
 import { compileSchema, type CompiledSchema, type JsonSchema } from './schema.ts';
 import { tokenTrieFor, type FlatTrie, type TokenTrie } from './token-trie.ts';
 
@@ -52,6 +53,9 @@ export class JsonSchemaConstraint {
   private gen = 0;
   private markedState: State | null = null;
   private readonly states: State[];
+  private dStates = new Int32Array(0);
+  private cps = new Int32Array(0);
+  private rems = new Int32Array(0);
 
   constructor(schema: JsonSchema | CompiledSchema, tokenizer: Tokenizer) {
     this.schema = isCompiled(schema) ? schema : compileSchema(schema);
@@ -70,7 +74,12 @@ export class JsonSchemaConstraint {
     const t = this.trie;
     if (!this.finished) {
       const room = plainStringRoom(this.state);
-      if (room >= 0) {
+      const pat = room >= 0 ? null : patternStringState(this.state);
+      if (pat) {
+        // inside a string under a pattern: plain tokens through the DFA alone, the rest by the matcher
+        this.walkPattern(t.plain, pat.dfa, pat.d, gen);
+        this.walk(t.rest, gen);
+      } else if (room >= 0) {
         // inside a string: plain tokens short enough are allowed outright, only the rest is walked
         const { plainIds, plainCounts } = t;
         for (let k = 0; k < plainIds.length && plainCounts[k] <= room; k++) mark[plainIds[k]] = gen;
@@ -81,6 +90,51 @@ export class JsonSchemaConstraint {
       if (isAccepting(this.state)) for (const id of t.eog) mark[id] = gen;
     }
     this.markedState = this.state;
+  }
+
+  /** Plain tokens under a pattern: per depth, the DFA state and the UTF-8 sequence in progress. */
+  private walkPattern(trie: FlatTrie, dfa: PatternDfa, d0: number, gen: number): void {
+    const { bytes, depth, end, first, ids, size } = trie;
+    const mark = this.mark;
+    const n = trie.maxDepth + 1;
+    if (this.dStates.length < n) {
+      this.dStates = new Int32Array(n);
+      this.cps = new Int32Array(n);
+      this.rems = new Int32Array(n);
+    }
+    const ds = this.dStates;
+    const cps = this.cps;
+    const rems = this.rems;
+    ds[0] = d0;
+    cps[0] = 0;
+    rems[0] = 0;
+    let i = 0;
+    while (i < size) {
+      const dep = depth[i];
+      const b = bytes[i];
+      let d = ds[dep - 1];
+      let cp = cps[dep - 1];
+      let rem = rems[dep - 1];
+      if (rem === 0) {
+        if (b < 0x80) d = dfa.step(d, b);
+        else if (b >= 0xf0) { cp = b & 0x07; rem = 3; }
+        else if (b >= 0xe0) { cp = b & 0x0f; rem = 2; }
+        else { cp = b & 0x1f; rem = 1; }
+      } else {
+        cp = (cp << 6) | (b & 0x3f);
+        if (--rem === 0) d = dfa.step(d, cp);
+      }
+      if (d < 0) {
+        i = end[i];
+        continue;
+      }
+      ds[dep] = d;
+      cps[dep] = cp;
+      rems[dep] = rem;
+      // plain tokens end on a character boundary
+      if (rem === 0) for (let k = first[i], e = first[i + 1]; k < e; k++) mark[ids[k]] = gen;
+      i++;
+    }
   }
 
   private walk(trie: FlatTrie, gen: number): void {

@@ -628,6 +628,14 @@ export function plainStringRoom(s: State): number {
   return f.node.maxLength - f.n;
 }
 
+/** When the state is a single pattern-constrained string between characters: its DFA and DFA state. */
+export function patternStringState(s: State): { dfa: NonNullable<SchemaNode['pattern']>; d: number } | null {
+  if (s.length !== 1) return null;
+  const f = s[0];
+  if (f.kind !== F_PSTR || f.phase !== S_NORMAL) return null;
+  return { dfa: f.node.pattern!, d: f.aux as number };
+}
+
 export function isAccepting(s: State): boolean {
   for (let i = 0; i < s.length; i++) if (accepting(s[i])) return true;
   return false;

@@ -316,6 +316,8 @@ export class PatternDfa {
   private readonly sets: Int32Array[] = [];
   private readonly accepting: boolean[] = [];
   private readonly next: Map<number, number>[] = [];
+  /** Per state: next state for ASCII code points (-2: not computed yet). */
+  private readonly ascii: Int32Array[] = [];
   private readonly ids = new Map<string, number>();
   readonly start: number;
 
@@ -372,6 +374,7 @@ export class PatternDfa {
       this.sets.push(Int32Array.from(set));
       this.accepting.push(set.includes(this.nfa.accept));
       this.next.push(new Map());
+      this.ascii.push(new Int32Array(128).fill(-2));
     }
     return id;
   }
@@ -383,9 +386,21 @@ export class PatternDfa {
   /** The state after code point cp (-1: dead). */
   step(d: number, cp: number): number {
     if (d < 0) return -1;
+    if (cp < 128) {
+      const a = this.ascii[d];
+      const hit = a[cp];
+      if (hit !== -2) return hit;
+      return (a[cp] = this.compute(d, cp));
+    }
     const cache = this.next[d];
     const hit = cache.get(cp);
     if (hit !== undefined) return hit;
+    const id = this.compute(d, cp);
+    cache.set(cp, id);
+    return id;
+  }
+
+  private compute(d: number, cp: number): number {
     const targets: number[] = [];
     for (const s of this.sets[d]) {
       for (const e of this.nfa.edges[s]) {
@@ -396,9 +411,7 @@ export class PatternDfa {
         }
       }
     }
-    const id = this.intern(this.closure(targets));
-    cache.set(cp, id);
-    return id;
+    return this.intern(this.closure(targets));
   }
 
   /** Does the whole string match? */

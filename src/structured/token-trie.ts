@@ -40,6 +40,8 @@ export interface TokenTrie {
    */
   readonly plainIds: Int32Array;
   readonly plainCounts: Int32Array;
+  /** The plain tokens as a trie (walked inside strings under a pattern). */
+  readonly plain: FlatTrie;
   /** The tokens that are not plain. */
   readonly rest: FlatTrie;
   readonly vocabSize: number;
@@ -151,6 +153,8 @@ export function buildTokenTrie(tokenizer: Tokenizer): TokenTrie {
   const restKeys: string[] = [];
   const restIds: number[] = [];
   const plain: [number, number][] = [];
+  const plainKeys: string[] = [];
+  const plainKeyIds: number[] = [];
   const eog: number[] = [];
   const empty = new Uint8Array(0);
   for (let id = 0; id < vocabSize; id++) {
@@ -167,8 +171,11 @@ export function buildTokenTrie(tokenizer: Tokenizer): TokenTrie {
     keys.push(s);
     keyIds.push(id);
     const n = plainLength(b);
-    if (n >= 0) plain.push([n, id]);
-    else {
+    if (n >= 0) {
+      plain.push([n, id]);
+      plainKeys.push(s);
+      plainKeyIds.push(id);
+    } else {
       restKeys.push(s);
       restIds.push(id);
     }
@@ -177,6 +184,7 @@ export function buildTokenTrie(tokenizer: Tokenizer): TokenTrie {
   return {
     all: buildFlat(keys, keyIds),
     rest: buildFlat(restKeys, restIds),
+    plain: buildFlat(plainKeys, plainKeyIds),
     plainIds: Int32Array.from(plain, (p) => p[1]),
     plainCounts: Int32Array.from(plain, (p) => p[0]),
     vocabSize, eog: Int32Array.from(eog), tokenBytes,
