@@ -2,7 +2,7 @@
  * Worker-pool benchmark: `node --import tsx bench/pool/run.ts [--quick]`.
  * Starts Vite (COOP/COEP), drives headless Debian Chromium over bench/pool/index.html and
  * writes bench/results/pool.json and pool.md (notes + prediction from bench/pool/notes.md,
- * then the measured table).
+ * then the measured table). `--render` re-renders pool.md from pool.json.
  */
 import { createServer } from 'vite';
 import { chromium } from '@playwright/test';
@@ -21,6 +21,14 @@ interface Result {
   flavor: string; hardwareConcurrency: number; runs: number; tokens: number; weightBytes: number; fileBytes: number;
   probe: Probe; probeAfter: Probe; bandwidth: Record<string, number>;
   decode: DecodeRow[];
+}
+
+if (process.argv.includes('--render')) {
+  // re-render pool.md from pool.json (after editing notes.md)
+  const { env, ...res } = JSON.parse(readFileSync(path.join(outDir, 'pool.json'), 'utf8')) as Result & { env: Record<string, string> };
+  writeFileSync(path.join(outDir, 'pool.md'), readFileSync(path.join(root, 'bench/pool/notes.md'), 'utf8') + '\n' + render(res, env));
+  console.log('re-rendered bench/results/pool.md');
+  process.exit(0);
 }
 
 const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn',
@@ -93,6 +101,17 @@ function render(r: Result, env: Record<string, string>): string {
   for (const [m, rows] of byModel) {
     const one = rows.find((x) => x.threads === 1), two = rows.find((x) => x.threads === 2);
     if (one && two) lines.push(`- ${m}: 2 threads / 1 thread = **${f(two.tokPerS / one.tokPerS, 2)}×** (medians), ${f(two.bestTokPerS / one.bestTokPerS, 2)}× (best runs)`);
+    if (two) {
+      // 5 barriers per layer + the job's final one (wasm/src/model/forward.c)
+      const layers = /2048x(\d+)/.exec(m)?.[1];
+      const nBarriers = layers ? 5 * Number(layers) + 1 : m.startsWith('stories260K') ? 5 * 5 + 1 : 0;
+      const barrierNs = Math.min(r.probe.barrierNs, r.probeAfter.barrierNs);
+      if (nBarriers) {
+        const us = (nBarriers * barrierNs) / 1000, tokenUs = 1e6 / two.tokPerS;
+        lines.push(`  - ${nBarriers} barriers per token × ${f(barrierNs, 0)} ns (the lower probe median) = ${f(us, 0)} µs, ` +
+          `${f((100 * us) / tokenUs, 1)} % of a 2-thread token (${f(tokenUs, 0)} µs)`);
+      }
+    }
   }
   return lines.join('\n') + '\n';
 }
