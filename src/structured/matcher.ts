@@ -613,19 +613,26 @@ export function step(s: State, b: number): State {
 }
 
 /**
- * When the state is a single string (a value or a free-form key) between characters: how many more
- * code points it may take (Infinity without maxLength); otherwise -1. Plain
- * text (no '"', '\\', control characters; whole UTF-8 sequences) of at most
- * that many code points is then accepted, and the state after it only
- * differs in its count.
+ * When the state is a single string (a value or a free-form key) between
+ * characters: how many more code points it may take (Infinity without
+ * maxLength). Plain text (no '"', '\\', control characters; whole UTF-8
+ * sequences) of at most that many code points is then accepted. With several
+ * threads: Infinity when one of them is such a string without a length limit
+ * (it accepts every plain text), otherwise -1. Otherwise -1.
  */
 export function plainStringRoom(s: State): number {
-  if (s.length !== 1) return -1;
-  const f = s[0];
-  if (f.phase !== S_NORMAL) return -1;
-  if (f.kind === F_XKEY) return Infinity;
-  if (f.kind !== F_STR) return -1;
-  return f.node.maxLength - f.n;
+  if (s.length === 1) {
+    const f = s[0];
+    if (f.phase !== S_NORMAL) return -1;
+    if (f.kind === F_XKEY) return Infinity;
+    if (f.kind !== F_STR) return -1;
+    return f.node.maxLength - f.n;
+  }
+  for (let i = 0; i < s.length; i++) {
+    const f = s[i];
+    if (f.phase === S_NORMAL && (f.kind === F_XKEY || (f.kind === F_STR && f.node.maxLength === Infinity))) return Infinity;
+  }
+  return -1;
 }
 
 /** When the state is a single pattern-constrained string between characters: its DFA and DFA state. */

@@ -67,6 +67,7 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
   ['unanchored pattern', { type: 'array', items: { type: 'string', pattern: 'ß\\d' }, maxItems: 2 }, false],
   ['extra keys', { type: 'object', properties: { a: { type: 'integer', minimum: 0, maximum: 5 } }, additionalProperties: { type: 'null' } }, false],
   ['any value', {}, false],
+  ['string alternatives', { anyOf: [{ type: 'string', maxLength: 3 }, { type: 'string' }, { enum: ['x', 'yz', 7] }] }, false],
 ];
 
 function walk(c: JsonSchemaConstraint, tok: Tokenizer, r: () => number, cap: number): { complete: boolean; steps: number } {
@@ -85,7 +86,7 @@ function walk(c: JsonSchemaConstraint, tok: Tokenizer, r: () => number, cap: num
 }
 
 describe.each(['llama-spm', 'gpt-2'])('JsonSchemaConstraint on %s', (vocabName) => {
-  it.each([2, 7])('the trie mask equals a token-by-token check (schema %i)', (which) => {
+  it.each([2, 7, 8, 12])('the trie mask equals a token-by-token check (schema %i)', (which) => {
     const tok = tokenizer(vocabName);
     const trie = tokenTrieFor(tok);
     const schema = SCHEMAS[which][1];
