@@ -47,13 +47,33 @@ const SCHEMA = {
 const DOC = '{"name": "Jane Müller-Smith", "age": 42, "email": "jane.smith@example.com", "active": true, ' +
   '"tags": ["engineer", "runner", "café"], "address": {"street": "12 Rue de la Paix", "city": "Paris", "zip": "75002"}, "role": "editor"}';
 
+const SCHEMA2 = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', pattern: '^[A-Z]{2}-\\d{4}$' },
+    date: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$' },
+    status: { anyOf: [{ const: 'open' }, { const: 'closed' }, { type: 'null' }] },
+    score: { type: 'number', minimum: 0, maximum: 1 },
+    items: { type: 'array', items: { $ref: '#/$defs/item' }, maxItems: 10 },
+  },
+  required: ['id', 'date', 'items'],
+  additionalProperties: { type: 'string' },
+  $defs: { item: { type: 'object', properties: { sku: { type: 'string', pattern: '^[a-z0-9]{3,8}$' }, qty: { type: 'integer', minimum: 1 } }, required: ['sku', 'qty'] } },
+};
+const DOC2 = '{"id": "QX-2024", "date": "2024-05-01", "status": "open", "score": 0.875, "items": [{"sku": "abc123", "qty": 2}, ' +
+  '{"sku": "zz9", "qty": 10}], "note": "deliver before noon"}';
+const CASES = [
+  { name: 'typical object', schema: SCHEMA, doc: DOC },
+  { name: 'patterns, anyOf, $ref, extra keys', schema: SCHEMA2, doc: DOC2 },
+];
+
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function tokensFor(tok: Tokenizer, compiled: ReturnType<typeof compileSchema>): { ids: number[]; kinds: string[] } {
-  const doc = new TextEncoder().encode(DOC);
+function tokensFor(tok: Tokenizer, compiled: ReturnType<typeof compileSchema>, text: string): { ids: number[]; kinds: string[] } {
+  const doc = new TextEncoder().encode(text);
   const c = new JsonSchemaConstraint(compiled, tok);
   const bytes = tokenTrieFor(tok).tokenBytes;
   const ids: number[] = [];
@@ -85,18 +105,20 @@ function tokensFor(tok: Tokenizer, compiled: ReturnType<typeof compileSchema>): 
 }
 
 interface Row {
+  schema: string;
   vocab: string; size: number; trieNodes: number; restNodes: number; plain: number; buildMs: number; tokens: number;
   mean: number; med: number; max: number; freshMean: number; acceptMean: number; byKind: Record<string, { n: number; mean: number }>;
 }
 
 const rows: Row[] = [];
-const compiled = compileSchema(SCHEMA);
+for (const { name: caseName, schema, doc } of CASES) {
+const compiled = compileSchema(schema);
 for (const name of VOCABS) {
   const tok = createTokenizer(parseGGUF(new Uint8Array(readFileSync(path.join(vocabDir, `ggml-vocab-${name}.gguf`)))));
   const t0 = performance.now();
   const trie = buildTokenTrie(tok);
   const buildMs = performance.now() - t0;
-  const { ids, kinds } = tokensFor(tok, compiled);
+  const { ids, kinds } = tokensFor(tok, compiled, doc);
   const logits = new Float32Array(tok.vocab.tokens.length);
   const times: number[][] = ids.map(() => []);
   const accepts: number[][] = ids.map(() => []);
@@ -135,12 +157,14 @@ for (const name of VOCABS) {
   });
   for (const e of Object.values(byKind)) e.mean /= e.n;
   rows.push({
+    schema: caseName,
     vocab: name, size: trie.vocabSize, trieNodes: trie.all.size, restNodes: trie.rest.size, plain: trie.plainIds.length, buildMs,
     tokens: ids.length, mean: per.reduce((a, b) => a + b, 0) / per.length, med: median(per), max: Math.max(...per),
     freshMean: fresh.map(median).reduce((a, b) => a + b, 0) / ids.length,
     acceptMean: accepts.map(median).reduce((a, b) => a + b, 0) / ids.length, byKind,
   });
   console.log(rows[rows.length - 1]);
+}
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -159,12 +183,11 @@ the vocabulary) and \`accept\`. Per step the median over the replays. "ms/token"
 A step inside an unconstrained string that only adds ASCII keeps the same matcher state, and its mask is reused (that
 is part of what is measured, as it would be in generation).
 
-Schema: \`${JSON.stringify(SCHEMA)}\`  
-Document: \`${DOC}\`
+${CASES.map((c) => `Case "${c.name}":  \nSchema: \`${JSON.stringify(c.schema)}\`  \nDocument: \`${c.doc}\``).join('\n\n')}
 
-| vocabulary | tokens | trie nodes (all / non-plain) | plain tokens | trie build ms (once) | steps | **mask ms/token** | median step ms | slowest step ms | structure ms | in string ms | number ms | ms/token, mask never reused | accept ms |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.map((r) => `| ${r.vocab} | ${r.size} | ${r.trieNodes} / ${r.restNodes} | ${r.plain} | ${r.buildMs.toFixed(0)} | ${r.tokens} | **${f(r.mean)}** | ${f(r.med)} | ${f(r.max)} | ${f(r.byKind.structure?.mean ?? 0)} (${r.byKind.structure?.n ?? 0}) | ${f(r.byKind.string?.mean ?? 0)} (${r.byKind.string?.n ?? 0}) | ${f(r.byKind.number?.mean ?? 0)} (${r.byKind.number?.n ?? 0}) | ${f(r.freshMean)} | ${f(r.acceptMean)} |`).join('\n')}
+| case | vocabulary | tokens | trie nodes (all / non-plain) | plain tokens | trie build ms (once) | steps | **mask ms/token** | median step ms | slowest step ms | structure ms | in string ms | number ms | ms/token, mask never reused | accept ms |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.schema} | ${r.vocab} | ${r.size} | ${r.trieNodes} / ${r.restNodes} | ${r.plain} | ${r.buildMs.toFixed(0)} | ${r.tokens} | **${f(r.mean)}** | ${f(r.med)} | ${f(r.max)} | ${f(r.byKind.structure?.mean ?? 0)} (${r.byKind.structure?.n ?? 0}) | ${f(r.byKind.string?.mean ?? 0)} (${r.byKind.string?.n ?? 0}) | ${f(r.byKind.number?.mean ?? 0)} (${r.byKind.number?.n ?? 0}) | ${f(r.freshMean)} | ${f(r.acceptMean)} |`).join('\n')}
 
 Per-kind columns: mean ms over the steps of that kind (number of steps in parentheses); the kind is where the token starts
 (a token like \` 42\` that starts with the space after ':' counts as structure). "mask never reused": the same replay with
