@@ -309,9 +309,15 @@ function buildNfa(ast: Ast, anchoredStart: boolean, anchoredEnd: boolean): Nfa {
   return { eps, edges, start, accept: cur };
 }
 
-/** A lazily built DFA over code points; state -1 is dead. */
+/**
+ * A lazily built DFA over code points; state -1 is dead. With length limits
+ * the NFA is paired with a count of code points (0..cap, saturating at cap
+ * when there is no maximum): product state = nfaState * (cap + 1) + count.
+ */
 export class PatternDfa {
   private readonly nfa: Nfa;
+  private readonly cap: number;
+  private readonly saturate: boolean;
   private readonly live: Uint8Array;
   private readonly sets: Int32Array[] = [];
   private readonly accepting: boolean[] = [];
@@ -321,7 +327,7 @@ export class PatternDfa {
   private readonly ids = new Map<string, number>();
   readonly start: number;
 
-  constructor(readonly source: string) {
+  constructor(readonly source: string, readonly minLength = 0, readonly maxLength = Infinity) {
     let body = source;
     const anchoredStart = body.startsWith('^');
     if (anchoredStart) body = body.slice(1);
@@ -335,31 +341,49 @@ export class PatternDfa {
     if (p.i !== body.length) p.fail('unexpected )');
     if (ast.t === 'alt' && (anchoredStart || anchoredEnd)) p.fail("'^'/'$' beside a top-level '|' (wrap the alternatives in a group)");
     this.nfa = buildNfa(ast, anchoredStart, anchoredEnd);
-    // co-reachability: states that can reach accept
     const n = this.nfa.eps.length;
-    const rev: number[][] = Array.from({ length: n }, () => []);
-    for (let s = 0; s < n; s++) {
-      for (const t of this.nfa.eps[s]) rev[t].push(s);
-      for (const e of this.nfa.edges[s]) rev[e.to].push(s);
+    this.saturate = maxLength === Infinity;
+    this.cap = this.saturate ? minLength : maxLength;
+    const w = this.cap + 1;
+    if (n * w > MAX_STATES * 10) throw new PatternError(`the pattern with these length limits needs more than ${MAX_STATES * 10} states`);
+    // co-reachability in the product: states from which an accepting one can be reached
+    const revEps: number[][] = Array.from({ length: n }, () => []);
+    const revChar: number[][] = Array.from({ length: n }, () => []);
+    for (let s2 = 0; s2 < n; s2++) {
+      for (const t of this.nfa.eps[s2]) revEps[t].push(s2);
+      for (const e of this.nfa.edges[s2]) revChar[e.to].push(s2);
     }
-    this.live = new Uint8Array(n);
-    const stack = [this.nfa.accept];
-    this.live[this.nfa.accept] = 1;
+    this.live = new Uint8Array(n * w);
+    const stack: number[] = [];
+    for (let c = minLength; c <= this.cap; c++) {
+      const id = this.nfa.accept * w + c;
+      this.live[id] = 1;
+      stack.push(id);
+    }
     while (stack.length) {
-      const s = stack.pop()!;
-      for (const p2 of rev[s]) if (!this.live[p2]) { this.live[p2] = 1; stack.push(p2); }
+      const id = stack.pop()!;
+      const t = Math.floor(id / w);
+      const c = id % w;
+      const mark = (x: number) => {
+        if (!this.live[x]) { this.live[x] = 1; stack.push(x); }
+      };
+      for (const s2 of revEps[t]) mark(s2 * w + c);
+      if (c > 0) for (const s2 of revChar[t]) mark(s2 * w + c - 1);
+      if (this.saturate && c === this.cap) for (const s2 of revChar[t]) mark(s2 * w + c);
     }
-    this.start = this.intern(this.closure([this.nfa.start]));
+    this.start = this.intern(this.closure([this.nfa.start * w]));
   }
 
   private closure(seeds: number[]): number[] {
+    const w = this.cap + 1;
     const seen = new Set<number>();
     const stack = [...seeds];
     while (stack.length) {
-      const s = stack.pop()!;
-      if (seen.has(s) || !this.live[s]) continue;
-      seen.add(s);
-      for (const t of this.nfa.eps[s]) stack.push(t);
+      const id = stack.pop()!;
+      if (seen.has(id) || !this.live[id]) continue;
+      seen.add(id);
+      const c = id % w;
+      for (const t of this.nfa.eps[Math.floor(id / w)]) stack.push(t * w + c);
     }
     return [...seen].sort((a, b) => a - b);
   }
@@ -372,11 +396,21 @@ export class PatternDfa {
       id = this.sets.length;
       this.ids.set(key, id);
       this.sets.push(Int32Array.from(set));
-      this.accepting.push(set.includes(this.nfa.accept));
+      const w = this.cap + 1;
+      this.accepting.push(set.some((x) => Math.floor(x / w) === this.nfa.accept && x % w >= this.minLength));
       this.next.push(new Map());
       this.ascii.push(new Int32Array(128).fill(-2));
     }
     return id;
+  }
+
+  /** The product state one character after (s, c), or -1. */
+  private after(to: number, c: number): number {
+    const w = this.cap + 1;
+    const c2 = c < this.cap ? c + 1 : this.saturate ? c : -1;
+    if (c2 < 0) return -1;
+    const id = to * w + c2;
+    return this.live[id] ? id : -1;
   }
 
   isAccepting(d: number): boolean {
@@ -401,20 +435,25 @@ export class PatternDfa {
   }
 
   private compute(d: number, cp: number): number {
+    const w = this.cap + 1;
     const targets: number[] = [];
-    for (const s of this.sets[d]) {
-      for (const e of this.nfa.edges[s]) {
-        if (!this.live[e.to]) continue;
+    for (const id of this.sets[d]) {
+      const c = id % w;
+      for (const e of this.nfa.edges[Math.floor(id / w)]) {
         const r = e.r;
         for (let i = 0; i < r.length; i += 2) {
-          if (cp >= r[i] && cp <= r[i + 1]) { targets.push(e.to); break; }
+          if (cp >= r[i] && cp <= r[i + 1]) {
+            const t = this.after(e.to, c);
+            if (t >= 0) targets.push(t);
+            break;
+          }
         }
       }
     }
     return this.intern(this.closure(targets));
   }
 
-  /** Does the whole string match? */
+  /** Does the whole string match (pattern and lengths)? */
   matches(str: string): boolean {
     let d = this.start;
     for (const ch of str) {
@@ -427,9 +466,11 @@ export class PatternDfa {
   /** Can some code point in [lo, hi] follow? */
   canStepRange(d: number, lo: number, hi: number): boolean {
     if (d < 0) return false;
-    for (const s of this.sets[d]) {
-      for (const e of this.nfa.edges[s]) {
-        if (!this.live[e.to]) continue;
+    const w = this.cap + 1;
+    for (const id of this.sets[d]) {
+      const c = id % w;
+      for (const e of this.nfa.edges[Math.floor(id / w)]) {
+        if (this.after(e.to, c) < 0) continue;
         const r = e.r;
         for (let i = 0; i < r.length; i += 2) if (r[i] <= hi && r[i + 1] >= lo) return true;
       }
@@ -439,8 +480,8 @@ export class PatternDfa {
 }
 
 /** Compiles a pattern; throws PatternError (message says why) if unsupported. */
-export function compilePattern(source: string): PatternDfa {
-  return new PatternDfa(source);
+export function compilePattern(source: string, minLength = 0, maxLength = Infinity): PatternDfa {
+  return new PatternDfa(source, minLength, maxLength);
 }
 
 export { PatternError };

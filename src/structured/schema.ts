@@ -17,7 +17,7 @@
  *    Properties may come in any order, each at most once.
  *  - array: `items` (schema or boolean), `prefixItems`, `minItems`, `maxItems`.
  *  - string: `minLength`, `maxLength` (counted in code points); `pattern`
- *    (an ECMA-262 subset, see regex.ts; not together with the lengths).
+ *    (an ECMA-262 subset, see regex.ts), also together with the lengths.
  *  - number/integer: `minimum`, `maximum`, `exclusiveMinimum`,
  *    `exclusiveMaximum` (numbers, or draft-4 booleans).
  *  - `enum`, `const`: any JSON values.
@@ -100,7 +100,7 @@ export class SchemaNode {
   // string
   minLength = 0;
   maxLength = Infinity;
-  /** `pattern` (regex.ts); never together with minLength/maxLength. */
+  /** `pattern` (regex.ts), paired with minLength/maxLength when those are given. */
   pattern: PatternDfa | null = null;
   // number (for integers: closed integer bounds)
   integer = false;
@@ -363,9 +363,8 @@ class Compiler {
     n.maxLength = count(s, 'maxLength', path) ?? Infinity;
     if (s.pattern !== undefined) {
       if (typeof s.pattern !== 'string') throw new InvalidArgumentError(`"pattern" at ${path || '#'} must be a string`);
-      if ('minLength' in s || 'maxLength' in s) throw new UnsupportedSchemaError('pattern', path, 'together with minLength/maxLength (put the length in the pattern)');
       try {
-        n.pattern = compilePattern(s.pattern);
+        n.pattern = compilePattern(s.pattern, n.minLength, n.maxLength);
       } catch (e) {
         if (e instanceof PatternError) throw new UnsupportedSchemaError('pattern', path, e.message);
         throw e;

@@ -56,7 +56,7 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
     properties: {
       code: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' },
       date: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$' },
-      word: { type: 'string', pattern: '^(é|ü|漢|[a-c]){1,6}$' },
+      word: { type: 'string', pattern: '^(é|ü|漢|[a-c])+$', minLength: 2, maxLength: 6 },
     },
     required: ['code', 'date', 'word'],
   }, true],
@@ -65,6 +65,7 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
     additionalProperties: { type: 'integer', minimum: 0, maximum: 9 }, minProperties: 2, maxProperties: 3,
   }, false],
   ['unanchored pattern', { type: 'array', items: { type: 'string', pattern: 'ß\\d' }, maxItems: 2 }, false],
+  ['unanchored pattern with maxLength', { type: 'array', items: { type: 'string', pattern: 'ß\\d', maxLength: 5 }, minItems: 1, maxItems: 2 }, true],
   ['extra keys', { type: 'object', properties: { a: { type: 'integer', minimum: 0, maximum: 5 } }, additionalProperties: { type: 'null' } }, false],
   ['any value', {}, false],
   ['string alternatives', { anyOf: [{ type: 'string', maxLength: 3 }, { type: 'string' }, { enum: ['x', 'yz', 7] }] }, false],
@@ -86,7 +87,7 @@ function walk(c: JsonSchemaConstraint, tok: Tokenizer, r: () => number, cap: num
 }
 
 describe.each(['llama-spm', 'gpt-2'])('JsonSchemaConstraint on %s', (vocabName) => {
-  it.each([2, 7, 8, 12])('the trie mask equals a token-by-token check (schema %i)', (which) => {
+  it.each([2, 7, 8, 13])('the trie mask equals a token-by-token check (schema %i)', (which) => {
     const tok = tokenizer(vocabName);
     const trie = tokenTrieFor(tok);
     const schema = SCHEMAS[which][1];
