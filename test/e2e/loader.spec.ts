@@ -13,20 +13,29 @@ import path from 'node:path';
 import { testdata } from '../paths.ts';
 import { GGMLType } from '../../src/gguf/ggml-types.ts';
 import { startTestServer, type TestServer } from '../loader/server.ts';
-import { splitGGUF, synthHeader } from '../loader/synth.ts';
+import { splitGGUF, synthHeader, synthLlama } from '../loader/synth.ts';
+import { layout, mutate, rng } from '../loader/mutate.ts';
 import type { RunResult } from './pages/loader.ts';
 
 const stories = new Uint8Array(fs.readFileSync(path.join(testdata, 'models', 'stories260K.gguf')));
 const CONTINUATION = ', there was a little girl named Lily';
 let server: TestServer;
 let hugeSize = 0;
+const FUZZ_FILES = 300;
 
 test.beforeAll(async () => {
   // a 7B-shaped F16 llama: the real header, then zeros made up on the fly (≈13 GB)
   const huge = synthHeader({ nEmbd: 4096, nLayer: 32, nFf: 11008, nHead: 32, type: GGMLType.F16 });
   hugeSize = huge.size;
   const parts = splitGGUF(stories, 3);
+  // hostile files for the engine worker
+  const seed = synthLlama({ nEmbd: 32, nLayer: 2, nFf: 64, nHead: 4, nHeadKv: 2, ctx: 64, type: GGMLType.F32 });
+  const L = layout(seed);
+  const r = rng(0xbad);
+  const fuzz: Record<string, { bytes: Uint8Array }> = {};
+  for (let i = 0; i < FUZZ_FILES; i++) fuzz[`/fuzz/${i}.gguf`] = { bytes: mutate(seed, L, r).bytes };
   server = await startTestServer({
+    ...fuzz,
     '/stories260K.gguf': { bytes: stories, chunkBytes: 64 << 10, delayMs: 5 },
     '/cached/stories260K.gguf': { bytes: stories },
     '/full/stories260K.gguf': { bytes: stories },
@@ -218,4 +227,29 @@ test('a model that cannot fit in wasm32 is refused before its tensors are downlo
   // the engine is still usable
   const ok = await run(page, `${server.url}/stories260K.gguf`, { cache: false });
   expect(ok.error).toBeUndefined();
+});
+
+test(`${FUZZ_FILES} hostile files in the engine worker: each a typed error or a model, the worker survives`, async ({ page }) => {
+  await openPage(page);
+  const outcome = await page.evaluate(async ([base, n]) => {
+    const t = (window as unknown as { lutraTest: { run: (s: unknown, o: unknown) => Promise<RunResult> } }).lutraTest;
+    const names: Record<string, number> = {};
+    const bad: string[] = [];
+    let slowest = 0;
+    for (let i = 0; i < n; i++) {
+      const r = await t.run({ url: `${base}/fuzz/${i}.gguf` }, { cache: false, memoryBudget: 64 << 20 });
+      slowest = Math.max(slowest, r.ms);
+      const name = r.ok ? 'ok' : r.error!.name;
+      names[name] = (names[name] ?? 0) + 1;
+      if (!r.ok && !r.error!.code) bad.push(`${i}: ${r.error!.name}: ${r.error!.message}`);
+    }
+    return { names, bad, slowest };
+  }, [server.url, FUZZ_FILES] as const);
+  console.log(`browser fuzz: ${JSON.stringify(outcome.names)}, slowest ${outcome.slowest.toFixed(0)} ms`);
+  expect(outcome.bad).toEqual([]);
+  expect(outcome.names.GGUFFormatError).toBeGreaterThan(FUZZ_FILES / 10);
+  // the same worker still loads and runs a real model
+  const ok = await run(page, `${server.url}/stories260K.gguf`, { cache: false });
+  expect(ok.error).toBeUndefined();
+  expect((await generate(page)).startsWith(CONTINUATION)).toBe(true);
 });
