@@ -57,8 +57,12 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
       code: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' },
       date: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$' },
       word: { type: 'string', pattern: '^(é|ü|漢|[a-c])+$', minLength: 2, maxLength: 6 },
+      day: { type: 'string', format: 'date' },
+      at: { type: 'string', format: 'date-time' },
+      uid: { type: 'string', format: 'uuid' },
+      ip: { type: 'string', format: 'ipv4' },
     },
-    required: ['code', 'date', 'word'],
+    required: ['code', 'date', 'word', 'day', 'at', 'uid', 'ip'],
   }, true],
   ['property counts', {
     type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'null' }, c: { enum: [1, 2] } }, required: ['c'],

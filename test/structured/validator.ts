@@ -26,6 +26,37 @@ function typeOf(v: unknown): string {
   return typeof v;
 }
 
+/** Format checks written from the RFCs (not from the generator's patterns). */
+function checkFormat(format: string, v: string): boolean {
+  switch (format) {
+    case 'date': {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+      if (!m) return false;
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+      const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+      return mo >= 1 && mo <= 12 && d >= 1 && d <= days;
+    }
+    case 'time': {
+      const m = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(z|[+-](\d{2}):(\d{2}))?$/i.exec(v);
+      if (!m) return false;
+      const ok = (x: string | undefined, max: number) => x === undefined || Number(x) <= max;
+      return ok(m[1], 23) && ok(m[2], 59) && ok(m[3], 59) && ok(m[6], 23) && ok(m[7], 59);
+    }
+    case 'date-time': {
+      const i = v.search(/[tT ]/);
+      return i > 0 && checkFormat('date', v.slice(0, i)) && checkFormat('time', v.slice(i + 1)) && /(z|[+-]\d\d:\d\d)$/i.test(v);
+    }
+    case 'uuid': return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+    case 'email': return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) && !/\.\.|^\.|\.@|@\./.test(v);
+    case 'ipv4': {
+      const parts = v.split('.');
+      return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+    }
+  }
+  return true;
+}
+
 export function validate(schema: Schema, value: unknown, root: Schema = schema): boolean {
   if (schema === true) return true;
   if (schema === false) return false;
@@ -52,6 +83,7 @@ export function validate(schema: Schema, value: unknown, root: Schema = schema):
     if (typeof s.minLength === 'number' && n < s.minLength) return false;
     if (typeof s.maxLength === 'number' && n > s.maxLength) return false;
     if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value as string)) return false;
+    if (typeof s.format === 'string' && !checkFormat(s.format, value as string)) return false;
   }
   if (t === 'number') {
     const x = value as number;
