@@ -242,6 +242,16 @@ export class JsonSchemaConstraint {
     return decoder.decode(this.buf.subarray(0, this.length));
   }
 
+  /** An independent copy at the same point (shares the schema and the token trie). */
+  clone(): JsonSchemaConstraint {
+    const c = new JsonSchemaConstraint(this.schema, this.tokenizer);
+    c.state = this.state;
+    c.buf = this.buf.slice();
+    c.length = this.length;
+    c.finished = this.finished;
+    return c;
+  }
+
   /** Starts over (same schema and tokenizer). */
   reset(): void {
     this.state = initialState(this.schema);

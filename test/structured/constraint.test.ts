@@ -161,8 +161,12 @@ describe.each(['llama-spm', 'gpt-2'])('JsonSchemaConstraint on %s', (vocabName) 
     const logits = new Float32Array(tok.vocab.tokens.length + 5).fill(1);
     c.maskLogits(logits);
     expect(logits.filter((x) => x === 1).length).toBe(tokenTrieFor(tok).eog.length);
+    const copy = c.clone();
     c.accept(eos);
     expect(c.isFinished()).toBe(true);
+    expect(copy.isFinished()).toBe(false);
+    expect(copy.isAllowed(eos)).toBe(true);
+    expect(copy.text()).toBe('{"a":true}');
     expect(c.text()).toBe('{"a":true}');
     c.reset();
     expect(c.text()).toBe('');
