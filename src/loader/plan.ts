@@ -72,8 +72,8 @@ export function llamaRuntimeBytes(c: LlamaConfig, contextLength = c.contextLengt
   const kvCache = 2 * c.blockCount * contextLength * kvDim * 4;
   const activations = 4 * (c.embeddingLength + 3 * Math.max(c.embeddingLength, qDim) + c.headCount * contextLength +
     2 * c.feedForwardLength + c.vocabSize + 3 * c.ropeDim) + 2 * maxK;
-  // the tensor table (9 slots × 64 bytes per layer), allocator alignment slack, LUT tables and MAD activations
-  const scratch = c.blockCount * 9 * 64 + 64 * 1024 + 16 * maxK;
+  // the tensor table (17 slots × 48 bytes per layer), allocator alignment slack, LUT tables and MAD activations
+  const scratch = c.blockCount * 17 * 48 + 64 * 1024 + 20 * maxK;
   return { kvCache, activations, scratch };
 }
 

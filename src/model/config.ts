@@ -48,13 +48,33 @@ const ROPE_NORMAL = new Set([
   'arctic', 'deepseek', 'deepseek2', 'chatglm', 'granite', 'granitemoe', 'chameleon', 'mistral3', 'smollm3', 'arcee',
 ]);
 const ROPE_NEOX = new Set([
-  'falcon', 'grok', 'dbrx', 'bert', 'nomic-bert', 'stablelm', 'bitnet', 'qwen', 'qwen2', 'qwen2moe', 'qwen3',
+  'falcon', 'grok', 'dbrx', 'bert', 'nomic-bert', 'stablelm', 'bitnet', 'bitnet-b1.58', 'qwen', 'qwen2', 'qwen2moe', 'qwen3',
   'qwen3moe', 'olmo2', 'olmoe', 'phi2', 'phi3', 'phimoe', 'gemma', 'gemma2', 'gemma3', 'starcoder2', 'openelm',
   'gptneox', 'codeshell', 'nemotron', 'exaone', 'minicpm3',
 ]);
 
-/** Architectures whose graph is lutra's llama forward pass (RMSNorm, RoPE, GQA, SwiGLU, no biases). */
-export const SUPPORTED_ARCHITECTURES: readonly string[] = ['llama'];
+/**
+ * Architectures whose graph is lutra's forward pass (RMSNorm, RoPE, GQA, gated FFN): llama;
+ * qwen2 (q/k/v biases, NeoX RoPE); bitnet b1.58 (sub-norms before Wo and Wdown, squared ReLU
+ * unless `<arch>.hidden_activation` says SiLU, NeoX RoPE; `bitnet-b1.58` is BitNet's fork's name).
+ */
+export const SUPPORTED_ARCHITECTURES: readonly string[] = ['llama', 'qwen2', 'bitnet', 'bitnet-b1.58'];
+
+/** The graph variant of an architecture (lt_model_set_arch). */
+export interface ArchGraph {
+  qkvBias: boolean;
+  subNorms: boolean;
+  ffnAct: 'silu' | 'relu2';
+}
+
+export function archGraph(gguf: GGUFFile, arch: string): ArchGraph {
+  if (arch === 'qwen2') return { qkvBias: true, subNorms: false, ffnAct: 'silu' };
+  if (arch === 'bitnet' || arch === 'bitnet-b1.58') {
+    const act = gguf.metadata.get(`${arch}.hidden_activation`);
+    return { qkvBias: false, subNorms: true, ffnAct: act === 'silu' || act === 'swiglu' ? 'silu' : 'relu2' };
+  }
+  return { qkvBias: false, subNorms: false, ffnAct: 'silu' };
+}
 
 /** Is RoPE NeoX-style for this architecture? undefined when lutra does not know the architecture. */
 export function ropeIsNeox(arch: string): boolean | undefined {

@@ -22,7 +22,7 @@ import { ggmlTypeName } from '../gguf/ggml-types.ts';
 import { detectFlavor, type SimdFlavor } from '../wasm/flavor.ts';
 import { compileKernels, createSharedMemory, instantiateKernels, MAX_PAGES, WASM_PAGE, type KernelInstance } from '../wasm/module.ts';
 import { lutraExports, ptr, Status, statusName, type LutraExports } from '../wasm/exports.ts';
-import { llamaConfigFromGGUF, type LlamaConfig } from './config.ts';
+import { archGraph, llamaConfigFromGGUF, type LlamaConfig } from './config.ts';
 import { bindLlamaTensors, type TensorBinding } from './tensors.ts';
 import { chooseKernel, isStaged, kernelBytes, LT_KIND, REPACK_INFO, type KernelKind } from './kernel-choice.ts';
 import { dequantize, quantize } from '../quant/index.ts';
@@ -151,6 +151,10 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   const model = ptr(ex.lt_model_new(c.vocabSize, c.embeddingLength, c.blockCount, c.headCount, c.headCountKv, c.headDim,
     c.feedForwardLength, c.contextLength, c.ropeDim, c.ropeNeox ? 1 : 0, c.ropeBase, c.rmsEps));
   if (model === 0) throw statusError(ex, `Allocating the KV cache and activations (context ${c.contextLength})`);
+  const graph = archGraph(gguf, c.architecture);
+  if (ex.lt_model_set_arch(model, graph.qkvBias ? 1 : 0, graph.subNorms ? 1 : 0, graph.ffnAct === 'relu2' ? 1 : 0) !== 0) {
+    throw statusError(ex, `Setting the graph of architecture '${c.architecture}'`);
+  }
 
   // Every tensor gets its place first; then the bytes are read in file order
   // (a streaming source only goes forward), each region of the file (the parts

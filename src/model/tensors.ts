@@ -8,7 +8,7 @@ import { GGUFFormatError, UnsupportedModelError } from '../errors.ts';
 import { GGMLType, ggmlTypeName } from '../gguf/ggml-types.ts';
 import type { GGUFFile, GGUFTensorInfo } from '../gguf/types.ts';
 import { Slot, type SlotId } from '../wasm/exports.ts';
-import type { LlamaConfig } from './config.ts';
+import { archGraph, type LlamaConfig } from './config.ts';
 import { QUANT_CODECS } from '../quant/index.ts';
 
 export interface TensorBinding {
@@ -56,12 +56,21 @@ const PER_LAYER: Record<string, SlotId> = {
   ffn_down: Slot.FFN_DOWN,
 };
 
+/** Per-layer tensors of some architectures (archGraph): F32 vectors. */
+const OPTIONAL: Record<string, SlotId> = {
+  'attn_q.bias': Slot.ATTN_Q_BIAS,
+  'attn_k.bias': Slot.ATTN_K_BIAS,
+  'attn_v.bias': Slot.ATTN_V_BIAS,
+  'attn_sub_norm.weight': Slot.ATTN_SUB_NORM,
+  'ffn_sub_norm.weight': Slot.FFN_SUB_NORM,
+};
+
 const PER_LAYER_COUNT = Object.keys(PER_LAYER).length;
 
 const SLOT_NAMES = Object.fromEntries(Object.entries(Slot).map(([k, v]) => [v, k])) as Record<SlotId, string>;
 
 function isNorm(slot: SlotId): boolean {
-  return slot === Slot.OUTPUT_NORM || slot === Slot.ATTN_NORM || slot === Slot.FFN_NORM;
+  return slot === Slot.OUTPUT_NORM || slot === Slot.ATTN_NORM || slot === Slot.FFN_NORM || slot >= Slot.ATTN_Q_BIAS;
 }
 
 /** [ne0, ne1] each slot must have under `c`. */
@@ -75,6 +84,9 @@ function expectedShape(slot: SlotId, c: LlamaConfig): [number, number] {
     case Slot.ATTN_OUT: return [qDim, c.embeddingLength];
     case Slot.FFN_GATE: case Slot.FFN_UP: return [c.embeddingLength, c.feedForwardLength];
     case Slot.FFN_DOWN: return [c.feedForwardLength, c.embeddingLength];
+    case Slot.ATTN_Q_BIAS: case Slot.ATTN_SUB_NORM: return [qDim, 1];
+    case Slot.ATTN_K_BIAS: case Slot.ATTN_V_BIAS: return [kvDim, 1];
+    case Slot.FFN_SUB_NORM: return [c.feedForwardLength, 1];
   }
 }
 
@@ -107,6 +119,17 @@ export function bindLlamaTensors(gguf: GGUFFile, c: LlamaConfig): LlamaTensors {
     let layer = -1;
     let slot: SlotId | undefined = GLOBAL[t.name];
     const m = /^blk\.(\d+)\.([a-z_]+)\.weight$/.exec(t.name);
+    const opt = /^blk\.(\d+)\.([a-z_]+\.(?:weight|bias))$/.exec(t.name);
+    const graph = archGraph(gguf, c.architecture);
+    if (slot === undefined && opt && OPTIONAL[opt[2]] !== undefined) {
+      const s = OPTIONAL[opt[2]];
+      const wanted = s === Slot.ATTN_SUB_NORM || s === Slot.FFN_SUB_NORM ? graph.subNorms : graph.qkvBias;
+      if (wanted) {
+        layer = Number(opt[1]);
+        slot = s;
+        if (layer >= c.blockCount) throw new GGUFFormatError(`tensor '${t.name}' is for layer ${layer}, but the model has ${c.blockCount} layers`);
+      }
+    }
     if (slot === undefined && m) {
       layer = Number(m[1]);
       slot = PER_LAYER[m[2]];
@@ -145,8 +168,14 @@ export function bindLlamaTensors(gguf: GGUFFile, c: LlamaConfig): LlamaTensors {
     [-1, Slot.TOKEN_EMBD, 'token_embd.weight'],
     [-1, Slot.OUTPUT_NORM, 'output_norm.weight'],
   ];
-  for (let l = 0; l < c.blockCount; l++)
+  const graph = archGraph(gguf, c.architecture);
+  for (let l = 0; l < c.blockCount; l++) {
     for (const [name, slot] of Object.entries(PER_LAYER)) need.push([l, slot, `blk.${l}.${name}.weight`]);
+    for (const [name, slot] of Object.entries(OPTIONAL)) {
+      const wanted = slot === Slot.ATTN_SUB_NORM || slot === Slot.FFN_SUB_NORM ? graph.subNorms : graph.qkvBias;
+      if (wanted) need.push([l, slot, `blk.${l}.${name}`]);
+    }
+  }
   for (const [layer, slot, name] of need) {
     if (!have.has(`${layer}:${slot}`)) throw new GGUFFormatError(`the model has no '${name}' tensor (${SLOT_NAMES[slot]})`);
   }

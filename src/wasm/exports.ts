@@ -27,6 +27,11 @@ export const Slot = {
   FFN_GATE: 9,
   FFN_UP: 10,
   FFN_DOWN: 11,
+  ATTN_Q_BIAS: 12,
+  ATTN_K_BIAS: 13,
+  ATTN_V_BIAS: 14,
+  ATTN_SUB_NORM: 15,
+  FFN_SUB_NORM: 16,
 } as const;
 export type SlotId = (typeof Slot)[keyof typeof Slot];
 
@@ -103,6 +108,8 @@ export interface LutraExports {
   /** uint32_t lt_lut_weight_bytes / lt_mad_weight_bytes(bits, M, K, G, asym): 0 if the shape does not fit. */
   lt_lut_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
   lt_mad_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
+  /** int lt_model_set_arch(model, qkv_bias, sub_norms, ffn_act (0 SiLU, 1 squared ReLU)): 0 or -status. */
+  lt_model_set_arch(model: Ptr, qkvBias: number, subNorms: number, ffnAct: number): number;
   /** int lt_model_check(model): 0 or -status. */
   lt_model_check(model: Ptr): number;
   /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */

@@ -216,7 +216,7 @@ describe('loader checks', () => {
   it('names what it cannot run: architecture, extra tensors, missing tensors, wrong shapes', async () => {
     const { src, gguf } = await open('stories260K.gguf');
     const withMeta = (k: string, v: unknown): GGUFFile => ({ ...gguf, metadata: new Map([...gguf.metadata, [k, v as never]]) });
-    await expect(loadLlamaModel(withMeta('general.architecture', 'qwen2'), src)).rejects.toThrow(/Architecture 'qwen2' is not supported/);
+    await expect(loadLlamaModel(withMeta('general.architecture', 'gpt2'), src)).rejects.toThrow(/Architecture 'gpt2' is not supported/);
     await expect(loadLlamaModel(withMeta('llama.rope.scaling.type', 'yarn'), src)).rejects.toThrow(UnsupportedModelError);
 
     const extra = { ...gguf.tensors[3], name: 'blk.0.attn_q.bias' };

@@ -121,7 +121,7 @@ describe.each(FLAVORS)('llama forward pass (%s)', (flavor) => {
     expect(set(0, Slot.TOKEN_EMBD, 0, c.nEmbd, c.nVocab)).toBe(-Status.ERR_ARG); // global slot needs layer -1
     expect(set(-1, Slot.ATTN_Q, 0, c.nEmbd, c.nEmbd)).toBe(-Status.ERR_ARG); // layer slot needs a layer
     expect(set(2, Slot.ATTN_Q, 0, c.nEmbd, c.nEmbd)).toBe(-Status.ERR_ARG); // no layer 2
-    expect(set(0, 12, 0, c.nEmbd, c.nEmbd)).toBe(-Status.ERR_ARG);
+    expect(set(0, 17, 0, c.nEmbd, c.nEmbd)).toBe(-Status.ERR_ARG);
     expect(set(0, Slot.ATTN_K, 0, c.nEmbd, c.nEmbd)).toBe(-Status.ERR_SHAPE); // k is n_head_kv * head_dim rows
     expect(set(0, Slot.FFN_DOWN, 8, c.nFf, c.nEmbd)).toBe(-Status.ERR_SHAPE); // Q8_0 rows of 172
     expect(set(0, Slot.FFN_DOWN, 1, c.nFf, c.nEmbd)).toBe(0);

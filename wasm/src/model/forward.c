@@ -164,14 +164,26 @@ static inline int sync(lt_thr_ctl *c, int tid) {
 }
 
 /* Rows [u0, u1) of the units of one of q/k/v: units [base, base + heads) of head_dim rows. */
-static void qkv_part(const lt_model *m, const lt_tensor *w, act_t *a, float *y, int base, int heads,
-                     int u0, int u1, int rope) {
+static void qkv_part(const lt_model *m, const lt_tensor *w, const lt_tensor *bias, act_t *a, float *y, int base,
+                     int heads, int u0, int u1, int rope) {
   int h0 = imax(u0 - base, 0), h1 = imin(u1 - base, heads);
   if (h1 <= h0) return;
   matvec_rows(w, a, y, h0 * m->head_dim, h1 * m->head_dim);
+  if (bias->data) {
+    const float *b = bias->data;
+    for (int r = h0 * m->head_dim; r < h1 * m->head_dim; r++) y[r] += b[r];
+  }
   if (rope)
     lt_rope(y + (size_t)h0 * m->head_dim, h1 - h0, m->head_dim, m->rope_dim, m->rope_cos, m->rope_sin,
             m->rope_neox);
+}
+
+/* g = relu(g)² · u (BitNet b1.58's squared ReLU gate). */
+static void relu2_mul(float *g, const float *u, int n) {
+  for (int i = 0; i < n; i++) {
+    float r = g[i] > 0 ? g[i] : 0;
+    g[i] = r * r * u[i];
+  }
 }
 
 static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
@@ -198,9 +210,12 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
     /* attention block */
     lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, xb, n_embd, m->rms_eps);
     act_t a = make_act(xb, n_embd, &sc);
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), &a, m->q, 0, m->n_head, qkv0, qkv1, 1);
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_K), &a, k, m->n_head, m->n_head_kv, qkv0, qkv1, 1); /* straight into the cache */
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_V), &a, v, m->n_head + m->n_head_kv, m->n_head_kv, qkv0, qkv1, 0);
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), layer_weight(m, l, LT_SLOT_ATTN_Q_BIAS), &a, m->q, 0, m->n_head,
+             qkv0, qkv1, 1);
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_K), layer_weight(m, l, LT_SLOT_ATTN_K_BIAS), &a, k, m->n_head,
+             m->n_head_kv, qkv0, qkv1, 1); /* straight into the cache */
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_V), layer_weight(m, l, LT_SLOT_ATTN_V_BIAS), &a, v,
+             m->n_head + m->n_head_kv, m->n_head_kv, qkv0, qkv1, 0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
     if (hd1 > hd0)
@@ -208,7 +223,12 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
                    head_dim, kv_dim, pos + 1, att_scale, hd0, hd1);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
-    a = make_act(m->att_out, m->q_dim, &sc);
+    if (m->sub_norms) { /* bitnet: every thread norms the whole attention output privately */
+      lt_rmsnorm(m->att_out, layer_weight(m, l, LT_SLOT_ATTN_SUB_NORM)->data, sc.xs, m->q_dim, m->rms_eps);
+      a = make_act(sc.xs, m->q_dim, &sc);
+    } else {
+      a = make_act(m->att_out, m->q_dim, &sc);
+    }
     matvec_rows(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, xb, e0, e1);
     if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
@@ -218,10 +238,18 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
     a = make_act(xb, n_embd, &sc);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb, f0, f1);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2, f0, f1);
-    if (f1 > f0) lt_silu_mul(m->hb + f0, m->hb2 + f0, m->hb + f0, f1 - f0);
+    if (f1 > f0) {
+      if (m->ffn_act == LT_ACT_RELU2) relu2_mul(m->hb + f0, m->hb2 + f0, f1 - f0);
+      else lt_silu_mul(m->hb + f0, m->hb2 + f0, m->hb + f0, f1 - f0);
+    }
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
-    a = make_act(m->hb, m->n_ff, &sc);
+    if (m->sub_norms) {
+      lt_rmsnorm(m->hb, layer_weight(m, l, LT_SLOT_FFN_SUB_NORM)->data, sc.xs, m->n_ff, m->rms_eps);
+      a = make_act(sc.xs, m->n_ff, &sc);
+    } else {
+      a = make_act(m->hb, m->n_ff, &sc);
+    }
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, xb, e0, e1);
     if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
@@ -245,8 +273,9 @@ static int ensure_scratch(lt_model *m, int n) {
     uint8_t *tab = lt_alloc(LT_TAB_BYTES(m->max_k32), 64);
     uint8_t *mad = lt_alloc(LT_MADACT_BYTES(m->max_k32), 64);
     float *tmp = lt_alloc(32 * sizeof(float), 64);
-    if (!xb || !xq || !xd || !tab || !mad || !tmp) return -LT_ERR_OOM;
-    s->xq = xq; s->xd = xd; s->tab = tab; s->mad = mad; s->tmp = tmp;
+    float *xs = lt_alloc((size_t)m->max_k32 * sizeof(float), 64);
+    if (!xb || !xq || !xd || !tab || !mad || !tmp || !xs) return -LT_ERR_OOM;
+    s->xq = xq; s->xd = xd; s->tab = tab; s->mad = mad; s->tmp = tmp; s->xs = xs;
     s->xb = xb; /* last: marks the set complete */
   }
   return 0;

@@ -70,6 +70,7 @@ lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_h
   if (!(m->scratch[0].tab = alloc_array(LT_TAB_BYTES(max_k32), 1))) goto oom;
   if (!(m->scratch[0].mad = alloc_array(LT_MADACT_BYTES(max_k32), 1))) goto oom;
   if (!(m->scratch[0].tmp = alloc_array(32, sizeof(float)))) goto oom;
+  if (!(m->scratch[0].xs = alloc_array(max_k32, sizeof(float)))) goto oom;
   for (uint64_t i = 0; i < (uint64_t)n_layer * LT_N_LAYER_SLOTS; i++) m->layers[i] = (lt_tensor){0};
   lt_rope_inv_freq(rope_base, rope_dim, m->inv_freq);
   last_error = LT_OK;
@@ -80,7 +81,20 @@ oom:
 }
 
 static int is_norm(int slot) {
-  return slot == LT_SLOT_OUTPUT_NORM || slot == LT_SLOT_ATTN_NORM || slot == LT_SLOT_FFN_NORM;
+  return slot == LT_SLOT_OUTPUT_NORM || slot == LT_SLOT_ATTN_NORM || slot == LT_SLOT_FFN_NORM ||
+         slot >= LT_FIRST_OPTIONAL_SLOT; /* biases and sub-norms: F32 vectors too */
+}
+
+/* Graph variant: qwen2 adds q/k/v biases; bitnet b1.58 adds the two sub-norms and (usually)
+ * squared ReLU. Set before lt_model_check; it decides which optional tensors are required. */
+LT_EXPORT(lt_model_set_arch)
+int lt_model_set_arch(lt_model *m, int qkv_bias, int sub_norms, int ffn_act) {
+  if (!m || (ffn_act != LT_ACT_SILU && ffn_act != LT_ACT_RELU2)) return lt_set_error(LT_ERR_ARG);
+  m->qkv_bias = qkv_bias ? 1 : 0;
+  m->sub_norms = sub_norms ? 1 : 0;
+  m->ffn_act = ffn_act;
+  m->checked = 0;
+  return LT_OK;
 }
 
 /* Expected (ne0, ne1) of a slot under the model's config. */
@@ -94,6 +108,9 @@ static void expected_shape(const lt_model *m, int slot, int *ne0, int *ne1) {
     case LT_SLOT_ATTN_OUT: *ne0 = m->q_dim; *ne1 = m->n_embd; break;
     case LT_SLOT_FFN_GATE: case LT_SLOT_FFN_UP: *ne0 = m->n_embd; *ne1 = m->n_ff; break;
     case LT_SLOT_FFN_DOWN: *ne0 = m->n_ff; *ne1 = m->n_embd; break;
+    case LT_SLOT_ATTN_Q_BIAS: case LT_SLOT_ATTN_SUB_NORM: *ne0 = m->q_dim; break;
+    case LT_SLOT_ATTN_K_BIAS: case LT_SLOT_ATTN_V_BIAS: *ne0 = m->kv_dim; break;
+    case LT_SLOT_FFN_SUB_NORM: *ne0 = m->n_ff; break;
     default: *ne0 = *ne1 = -1;
   }
 }
@@ -159,8 +176,14 @@ int lt_model_check(lt_model *m) {
   if (!m) return lt_set_error(LT_ERR_ARG);
   if (!m->global[LT_SLOT_TOKEN_EMBD].data || !m->global[LT_SLOT_OUTPUT_NORM].data)
     return lt_set_error(LT_ERR_MISSING_TENSOR);
-  for (size_t i = 0; i < (size_t)m->n_layer * LT_N_LAYER_SLOTS; i++)
-    if (!m->layers[i].data) return lt_set_error(LT_ERR_MISSING_TENSOR);
+  for (size_t i = 0; i < (size_t)m->n_layer * LT_N_LAYER_SLOTS; i++) {
+    int slot = (int)(i % LT_N_LAYER_SLOTS) + LT_N_GLOBAL_SLOTS;
+    int need = slot < LT_FIRST_OPTIONAL_SLOT ||
+               (m->qkv_bias && slot >= LT_SLOT_ATTN_Q_BIAS && slot <= LT_SLOT_ATTN_V_BIAS) ||
+               (m->sub_norms && (slot == LT_SLOT_ATTN_SUB_NORM || slot == LT_SLOT_FFN_SUB_NORM));
+    if (need && !m->layers[i].data) return lt_set_error(LT_ERR_MISSING_TENSOR);
+    if (!need) m->layers[i].data = 0; /* not part of this graph */
+  }
   /* tied embeddings: the output head is the embedding matrix */
   m->output = m->global[LT_SLOT_OUTPUT].data ? &m->global[LT_SLOT_OUTPUT] : &m->global[LT_SLOT_TOKEN_EMBD];
   m->checked = 1;

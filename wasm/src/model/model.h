@@ -26,8 +26,18 @@ enum lt_slot {
   LT_SLOT_FFN_GATE = 9,   /* [n_embd, n_ff] */
   LT_SLOT_FFN_UP = 10,    /* [n_embd, n_ff] */
   LT_SLOT_FFN_DOWN = 11,  /* [n_ff, n_embd] */
-  LT_SLOT_COUNT = 12,
+  /* optional per-layer tensors (F32), by architecture (lt_model_set_arch) */
+  LT_SLOT_ATTN_Q_BIAS = 12,   /* [q_dim]  qwen2 */
+  LT_SLOT_ATTN_K_BIAS = 13,   /* [kv_dim] qwen2 */
+  LT_SLOT_ATTN_V_BIAS = 14,   /* [kv_dim] qwen2 */
+  LT_SLOT_ATTN_SUB_NORM = 15, /* [q_dim]  bitnet: rmsnorm of the attention output before Wo */
+  LT_SLOT_FFN_SUB_NORM = 16,  /* [n_ff]   bitnet: rmsnorm of the FFN activation before Wdown */
+  LT_SLOT_COUNT = 17,
 };
+#define LT_FIRST_OPTIONAL_SLOT LT_SLOT_ATTN_Q_BIAS
+
+/* Architecture variants of the graph (lt_model_set_arch). */
+enum lt_ffn_act { LT_ACT_SILU = 0, LT_ACT_RELU2 = 1 };
 
 #define LT_N_GLOBAL_SLOTS 3
 #define LT_N_LAYER_SLOTS (LT_SLOT_COUNT - LT_N_GLOBAL_SLOTS)
@@ -67,6 +77,7 @@ typedef struct {
   float *xb;   /* [max(n_embd, q_dim)] */
   int8_t *xq;  /* [max_k32] */
   float *xd;   /* [max_k32 / 32] */
+  float *xs;   /* [max_k32]: a sub-normed matmul input (bitnet) */
   uint8_t *tab; /* LUT tables of one input (int8 or per-token mode), LT_TAB_BYTES(max_k32) */
   uint8_t *mad; /* MAD int8 activations of one input, LT_MADACT_BYTES(max_k32) */
   float *tmp;   /* [32]: a partial row block */
@@ -84,6 +95,7 @@ typedef struct lt_model {
   float rope_base, rms_eps;
   int32_t q_dim, kv_dim; /* n_head * head_dim, n_head_kv * head_dim */
   int32_t checked;       /* lt_model_check passed */
+  int32_t qkv_bias, sub_norms, ffn_act; /* lt_model_set_arch: which optional tensors and FFN activation */
 
   lt_tensor global[LT_N_GLOBAL_SLOTS];
   lt_tensor *layers; /* [n_layer][LT_N_LAYER_SLOTS], indexed by slot - LT_N_GLOBAL_SLOTS */
@@ -117,6 +129,7 @@ lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_h
 int lt_model_set_tensor(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data);
 int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data, int kind);
 int lt_model_check(lt_model *m);
+int lt_model_set_arch(lt_model *m, int qkv_bias, int sub_norms, int ffn_act);
 float *lt_forward(lt_model *m, int token, int pos);
 int lt_last_error(void);
 
