@@ -284,6 +284,37 @@ describe('JSON matcher', () => {
     });
   }
 
+  it('soundness: single-character edits of valid documents are accepted only when they parse and validate', () => {
+    const alphabet = [...'{}[]",: 0123456789-.eE+tfnulabcxyzé\\/'];
+    let accepted = 0;
+    let checked = 0;
+    for (const c of cases) {
+      const compiled = compileSchema(c.schema);
+      for (const doc of c.valid) {
+        const chars = [...doc];
+        const edits = new Set<string>();
+        for (let i = 0; i <= chars.length; i++) {
+          if (i < chars.length) edits.add([...chars.slice(0, i), ...chars.slice(i + 1)].join(''));
+          for (const ch of alphabet) {
+            edits.add([...chars.slice(0, i), ch, ...chars.slice(i)].join(''));
+            if (i < chars.length) edits.add([...chars.slice(0, i), ch, ...chars.slice(i + 1)].join(''));
+          }
+        }
+        for (const e of edits) {
+          checked++;
+          if (!matchesCompletely(compiled, e)) continue;
+          accepted++;
+          let v: unknown;
+          expect(() => { v = JSON.parse(e); }, `${c.name}: ${e}`).not.toThrow();
+          expect(validate(c.schema, v), `${c.name}: ${e}`).toBe(true);
+          expect(compiled.validate(v), `${c.name}: ${e}`).toBe(true);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50000);
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
   it('every accepted prefix of a valid document is continuable and the matcher state is persistent', () => {
     const compiled = compileSchema(person);
     const doc = '{"name": "Bob", "email":"\\u00e9x", "age": 42}';
