@@ -198,3 +198,18 @@ describe('token trie', () => {
     expect(withBytes).toBeGreaterThan(31000);
   });
 });
+
+describe('JsonSchemaConstraint on deepseek-llm (102400 tokens)', () => {
+  it.each([0, 7])('random walks end in valid documents (schema %i)', (which) => {
+    const [, schema] = SCHEMAS[which];
+    const tok = tokenizer('deepseek-llm');
+    const compiled = compileSchema(schema);
+    for (let seed = 1; seed <= 12; seed++) {
+      const c = new JsonSchemaConstraint(compiled, tok);
+      const { complete } = walk(c, tok, rng(seed * 104729), 2000);
+      expect(complete, c.text()).toBe(true);
+      const value = JSON.parse(c.text());
+      expect(validate(schema, value), c.text()).toBe(true);
+    }
+  });
+});
