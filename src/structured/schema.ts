@@ -29,7 +29,7 @@
  *    into the root schema; recursive references work.
  *  - `{}` / `true`: any JSON value; `false`: nothing.
  *  - Annotations are ignored: title, description, default, examples, $schema,
- *    $id, $comment, deprecated, readOnly, writeOnly.
+ *    $id, $comment, deprecated, readOnly, writeOnly; so is `uniqueItems: false`.
  * Anything else (other formats, multipleOf, patternProperties, propertyNames, not, ...) throws
  * UnsupportedSchemaError naming the keyword.
  */
@@ -145,6 +145,10 @@ const ANNOTATIONS = new Set([
   'title', 'description', 'default', 'examples', '$schema', '$id', '$comment', 'deprecated', 'readOnly', 'writeOnly',
   '$defs', 'definitions',
 ]);
+/** Keywords that constrain nothing with these values. */
+const NO_OPS: Record<string, (v: unknown) => boolean> = {
+  uniqueItems: (v) => v === false,
+};
 const OBJECT_KW = ['properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties'];
 const ARRAY_KW = ['items', 'prefixItems', 'minItems', 'maxItems'];
 const STRING_KW = ['minLength', 'maxLength', 'pattern', 'format'];
@@ -242,7 +246,8 @@ class Compiler {
   private aliasOf(s: Record<string, unknown>, path: string): { target: unknown; path: string } | null {
     const keys = Object.keys(s);
     for (const k of keys) {
-      if (!SUPPORTED.has(k) && !ANNOTATIONS.has(k)) throw new UnsupportedSchemaError(k, path);
+      if (SUPPORTED.has(k) || ANNOTATIONS.has(k) || NO_OPS[k]?.(s[k])) continue;
+      throw new UnsupportedSchemaError(k, path);
     }
     const constraining = keys.filter((k) => SUPPORTED.has(k));
     if ('$ref' in s) {

@@ -374,6 +374,7 @@ describe('schema compiler', () => {
     [{ type: 'string', format: 'hostname' }, 'format'],
     [{ type: 'string', format: 'date', pattern: '^2' }, 'format'],
     [{ type: 'number', multipleOf: 2 }, 'multipleOf'],
+    [{ type: 'array', uniqueItems: true }, 'uniqueItems'],
     [{ type: 'object', patternProperties: { a: {} } }, 'patternProperties'],
     [{ allOf: [{ type: 'string' }, { maxLength: 3 }] }, 'allOf'],
     [{ properties: { a: { not: { type: 'string' } } } }, 'not'],
@@ -417,10 +418,12 @@ describe('schema compiler', () => {
   it('annotations are ignored; allOf with one subschema and pure $ref chains work', () => {
     const c = compileSchema({
       title: 'T', description: 'd', $schema: 'https://json-schema.org/draft/2020-12/schema',
-      $defs: { A: { $ref: '#/$defs/B' }, B: { type: 'string', examples: ['x'], default: 'y' } },
-      type: 'object', properties: { s: { allOf: [{ $ref: '#/$defs/A' }], description: 'x' } }, required: ['s'],
+      $defs: { A: { $ref: '#/definitions/B' } },
+      definitions: { B: { type: 'string', examples: ['x'], default: 'y' }, L: { type: 'array', uniqueItems: false } },
+      type: 'object', properties: { s: { allOf: [{ $ref: '#/$defs/A' }], description: 'x' }, l: { $ref: '#/definitions/L' } }, required: ['s'],
     });
     expect(matchesCompletely(c, '{"s":"v"}')).toBe(true);
+    expect(matchesCompletely(c, '{"s":"v","l":[1,1]}')).toBe(true);
     expect(matchesCompletely(c, '{"s":1}')).toBe(false);
   });
 });
