@@ -8,3 +8,5 @@ export { compileSchema, UnsupportedSchemaError, validateNode } from './schema.ts
 export type { CompiledSchema, JsonSchema, JsonValue } from './schema.ts';
 export { tokenTrieFor } from './token-trie.ts';
 export type { TokenTrie } from './token-trie.ts';
+export { schemaFromResponseFormat } from './response-format.ts';
+export type { ResponseFormat } from './response-format.ts';
