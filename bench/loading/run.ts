@@ -88,7 +88,7 @@ async function measure<T>(f: () => Promise<T>): Promise<{ value: T; peakTotal: n
 }
 
 // --- run -------------------------------------------------------------------------------
-interface Row { model: string; fileMB: number; from: string; rep: number; ms: number; peakTabMB: number; tabBaseMB: number; peakAllMB: number; cache: string; wasmMB: number; planMB: number; weightsMB: number }
+interface Row { model: string; fileMB: number; from: string; rep: number; ms: number; peakTabMB: number; tabBaseMB: number; peakAllMB: number; cache: string; wasmMB: number; planMB: number; weightsMB: number; phases?: Record<string, number> }
 const rows: Row[] = [];
 const MB = 1e6;
 const out = path.join(root, 'bench/results');
@@ -133,6 +133,7 @@ async function measureAll() {
             model: m.name.slice(1), fileMB: m.bytes / MB, from, rep, ms: r.value.ms,
             peakTabMB: (r.peakRenderer - r.baseRenderer) / MB, tabBaseMB: r.baseRenderer / MB, peakAllMB: (r.peakTotal - r.baseTotal) / MB,
             cache: rep_.load.cache, wasmMB: rep_.memoryBytes / MB, planMB: rep_.load.plan.total / MB, weightsMB: rep_.load.plan.weights / MB,
+            phases: rep_.load.phases,
           };
           rows.push(row);
           console.log(JSON.stringify(row));
@@ -159,8 +160,8 @@ else L.push(`Command: \`npm run bench:loading -- --sizes=${sizes.join(',')} --re
   'synthetic Q8_0 llama models (n_embd 1024, n_ff 2816, context 2048). Time: load() call to the resolved report, median of the reps. ' +
   'Memory: PSS growth during the load (peak minus the value just before), renderer process (page + engine worker + kernel workers) and all Chromium processes.');
 L.push('');
-L.push('| model | file MB | from | load ms (median) | min–max ms | MB/s (median) | tab before MB | peak tab MB | peak tab Δ MB | peak tab Δ ÷ file | peak all Δ MB | wasm memory MB (plan: weights + KV, mostly untouched) | cache |');
-L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+L.push('| model | file MB | from | load ms (median) | min–max ms | MB/s (median) | tab before MB | peak tab MB | peak tab Δ MB | peak tab Δ ÷ file | peak all Δ MB | wasm memory MB (plan: weights + KV, mostly untouched) | cache | ms: header / tokenizer / pool / tensors / finish (median) |');
+L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const m of models) {
   for (const from of ['network', 'network+store', 'cache']) {
     const rs = rows.filter((r) => r.model === m.name.slice(1) && r.from === from);
@@ -170,7 +171,8 @@ for (const m of models) {
     L.push(`| ${m.name.slice(1)} | ${rs[0].fileMB.toFixed(1)} | ${from} | ${ms.toFixed(0)} | ` +
       `${Math.min(...rs.map((r) => r.ms)).toFixed(0)}–${Math.max(...rs.map((r) => r.ms)).toFixed(0)} | ${(rs[0].fileMB / (ms / 1000)).toFixed(0)} | ` +
       `${med(rs.map((r) => r.tabBaseMB)).toFixed(0)} | ${med(rs.map((r) => r.tabBaseMB + r.peakTabMB)).toFixed(0)} | ${tab.toFixed(0)} | ${(tab / rs[0].fileMB).toFixed(2)} | ${med(rs.map((r) => r.peakAllMB)).toFixed(0)} | ` +
-      `${rs[0].wasmMB.toFixed(0)} (${rs[0].weightsMB.toFixed(0)} + ${(rs[0].planMB - rs[0].weightsMB).toFixed(0)}) | ${rs[0].cache} |`);
+      `${rs[0].wasmMB.toFixed(0)} (${rs[0].weightsMB.toFixed(0)} + ${(rs[0].planMB - rs[0].weightsMB).toFixed(0)}) | ${rs[0].cache} | ` +
+      `${rs[0].phases ? ['header', 'tokenizer', 'pool', 'tensors', 'finish'].map((k) => med(rs.map((r) => r.phases?.[k] ?? 0)).toFixed(0)).join(' / ') : '–'} |`);
   }
 }
 writeFileSync(path.join(out, 'loading.md'), L.join('\n') + '\n');

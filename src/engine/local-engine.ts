@@ -99,15 +99,18 @@ export class LocalEngine implements Engine {
     try {
       opened = await openModel(source, { signal, onProgress, cache });
       const { gguf } = opened;
+      const tHeader = performance.now();
       // the memory plan first: a model that cannot fit fails at once, before the
       // tokenizer, the worker pool, or any tensor data (loadLlamaModel checks again
       // with the pool's actual thread count)
       planLlamaModel(gguf, { contextLength: options.contextLength, memoryBudget: options.memoryBudget, threads: options.threads });
       const tokenizer = createTokenizer(gguf);
+      const tTokenizer = performance.now();
       let plan: MemoryPlan | undefined;
       // kernel workers first: loading places the weights in the pool's shared memory
       this.debug = options.debug === true;
       this.threads = await EngineThreads.start({ flavor: this.flavor, requested: options.threads });
+      const tPool = performance.now();
       const model = await loadLlamaModel(gguf, opened.source, {
         kernels: this.threads.kernels,
         threads: this.threads.threads,
@@ -120,14 +123,20 @@ export class LocalEngine implements Engine {
           ? (loaded, total, tensors, tensorCount) => onProgress({ phase: 'load', loaded, total, tensors, tensorCount })
           : undefined,
       });
+      const tPlaced = performance.now();
       const outcome = await opened.finish();
       if (signal.aborted) throw new AbortError('Loading aborted');
+      const tDone = performance.now();
       const report = this.makeReport(sourceName(source), gguf, model);
       report.load = {
         origin: opened.origin,
         cache: outcome.status,
         cacheNote: outcome.note,
-        ms: performance.now() - started,
+        ms: tDone - started,
+        phases: {
+          header: tHeader - started, tokenizer: tTokenizer - tHeader, pool: tPool - tTokenizer,
+          tensors: tPlaced - tPool, finish: tDone - tPlaced,
+        },
         plan: {
           weights: plan!.weights, kvCache: plan!.kvCache, other: plan!.total - plan!.weights - plan!.kvCache,
           total: plan!.total, budget: plan!.budget,

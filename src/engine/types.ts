@@ -71,6 +71,12 @@ export interface LoadReport {
   cacheNote: string;
   /** Milliseconds from load() to ready. */
   ms: number;
+  /**
+   * Where the time went (ms): opening the source and reading the header; the
+   * tokenizer; starting the worker pool; placing the tensors (this overlaps the
+   * download); draining the download and committing or verifying the cache.
+   */
+  phases: { header: number; tokenizer: number; pool: number; tensors: number; finish: number };
   /** Memory plan: bytes for weights, KV cache, activations+scratch, and the total. */
   plan: { weights: number; kvCache: number; other: number; total: number; budget: number };
 }
