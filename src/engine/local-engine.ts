@@ -115,6 +115,7 @@ export class LocalEngine implements Engine {
         kernels: this.threads.kernels,
         threads: this.threads.threads,
         flavor: this.flavor,
+        matmul: options.matmul,
         contextLength: options.contextLength,
         memoryBudget: options.memoryBudget,
         signal,

@@ -34,6 +34,8 @@ export interface LoadOptions {
    * always 1 when the page is not cross-origin isolated.
    */
   threads?: number;
+  /** Force the LUT or multiply-add kernels for every repackable weight (benchmarks); default 'auto'. */
+  matmul?: 'auto' | 'lut' | 'mad';
   /** Enable test hooks (debugTerminateKernelWorker). */
   debug?: boolean;
   /** KV-cache length in tokens; defaults to min(model's context, 4096). */

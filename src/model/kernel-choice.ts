@@ -75,11 +75,11 @@ export function canDequantize(type: number): boolean {
 }
 
 /** The kernel for a weight of this type and shape ([ne0 = K, ne1 = M]); undefined if none can run it. */
-export function chooseKernel(type: number, K: number, M: number, flavor: SimdFlavor): KernelKind | undefined {
+export function chooseKernel(type: number, K: number, M: number, flavor: SimdFlavor, prefer: 'auto' | 'lut' | 'mad' = 'auto'): KernelKind | undefined {
   if (type === GGMLType.F32) return 'f32';
   if (type === GGMLType.F16) return 'f16';
   if (type === GGMLType.Q8_0) return 'q8_0';
-  const pref = KERNEL_BY_TYPE[type]?.[flavor];
+  const pref = KERNEL_BY_TYPE[type] && prefer !== 'auto' ? prefer : KERNEL_BY_TYPE[type]?.[flavor];
   if (pref === 'lut' && lutBytes(type, M, K)) return 'lut';
   if (pref === 'mad' && madBytes(type, M, K)) return 'mad';
   // the other repacked layout when the preferred one does not take the shape

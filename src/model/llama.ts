@@ -45,6 +45,8 @@ export interface LoadLlamaOptions {
   threads?: number;
   /** Cancels loading between chunks; the promise rejects with AbortError. */
   signal?: AbortSignal;
+  /** Force the LUT or the multiply-add kernels for every repackable weight (benchmarks); default 'auto' (kernel-choice.ts). */
+  matmul?: 'auto' | 'lut' | 'mad';
   /** Called with the memory plan, after it was checked and before any tensor data is read. */
   onPlan?: (plan: MemoryPlan) => void;
 }
@@ -164,7 +166,7 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   const kernelChoice: Record<string, KernelKind> = {};
   for (const b of bindings) {
     const t = b.tensor;
-    const kind = chooseKernel(t.type, b.ne0, b.ne1, choiceFlavor);
+    const kind = chooseKernel(t.type, b.ne0, b.ne1, choiceFlavor, options.matmul);
     if (!kind) {
       throw new UnsupportedModelError(`tensor '${t.name}' has type ${ggmlTypeName(t.type)}, which lutra cannot run`);
     }
