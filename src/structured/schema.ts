@@ -170,7 +170,8 @@ const HEX = '[0-9a-f]';
 /**
  * `format` values generated through a pattern: each pattern spells a subset
  * of the format (calendar-exact dates incl. leap years; times with a zone and
- * no leap second; lower-case UUIDs; plain ASCII e-mail addresses), so what is
+ * no leap second; lower-case UUIDs; plain ASCII e-mail addresses within the
+ * RFC length limits), so what is
  * generated passes a full format validator.
  */
 export const FORMAT_PATTERNS: Record<string, string> = {
@@ -178,7 +179,8 @@ export const FORMAT_PATTERNS: Record<string, string> = {
   time: `^${TIME}$`,
   'date-time': `^${DATE}T${TIME}$`,
   uuid: `^${HEX}{8}-${HEX}{4}-${HEX}{4}-${HEX}{4}-${HEX}{12}$`,
-  email: '^[a-z0-9]+(?:[._-][a-z0-9]+)*@[a-z0-9]+(?:-[a-z0-9]+)*(?:\\.[a-z0-9]+(?:-[a-z0-9]+)*)*\\.[a-z]{2,}$',
+  // local part ≤ 62 characters, domain labels ≤ 61 (RFC 5321/1035 limits are 64 and 63)
+  email: '^[a-z0-9]{1,20}(?:[._-][a-z0-9]{1,20}){0,2}@(?:[a-z0-9]{1,30}(?:-[a-z0-9]{1,30})?\\.){1,4}[a-z]{2,20}$',
   ipv4: `^(?:${OCTET}\\.){3}${OCTET}$`,
 };
 

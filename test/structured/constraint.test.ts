@@ -61,8 +61,9 @@ const SCHEMAS: [string, JsonSchema, boolean][] = [
       at: { type: 'string', format: 'date-time' },
       uid: { type: 'string', format: 'uuid' },
       ip: { type: 'string', format: 'ipv4' },
+      mail: { type: 'string', format: 'email' },
     },
-    required: ['code', 'date', 'word', 'day', 'at', 'uid', 'ip'],
+    required: ['code', 'date', 'word', 'day', 'at', 'uid', 'ip', 'mail'],
   }, true],
   ['property counts', {
     type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'null' }, c: { enum: [1, 2] } }, required: ['c'],
