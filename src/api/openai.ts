@@ -9,6 +9,7 @@
  */
 import { AbortError, InvalidArgumentError } from '../errors.ts';
 import type { ChatMessage } from '../chat/template.ts';
+import { schemaFromResponseFormat, type ResponseFormat } from '../structured/response-format.ts';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../engine/types.ts';
 
 /** What the OpenAI layer needs from an engine. */
@@ -36,6 +37,8 @@ export interface ChatCompletionRequest {
   logit_bias?: Record<string, number>;
   seed?: number;
   stop?: string | string[];
+  /** { type: 'text' } | { type: 'json_object' } | { type: 'json_schema', json_schema: { schema } } */
+  response_format?: ResponseFormat;
   /** Only 1 is supported. */
   n?: number;
   signal?: AbortSignal;
@@ -90,6 +93,7 @@ function toOptions(r: ChatCompletionRequest): GenerateOptions {
     logitBias: bias,
     seed: r.seed,
     stop: r.stop === undefined ? undefined : Array.isArray(r.stop) ? r.stop : [r.stop],
+    jsonSchema: r.response_format === undefined ? undefined : schemaFromResponseFormat(r.response_format) ?? undefined,
   };
 }
 

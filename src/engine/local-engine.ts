@@ -17,6 +17,7 @@ import type { MemoryPlan } from '../loader/plan.ts';
 import { loadLlamaModel, planLlamaModel, type LlamaModel } from '../model/llama.ts';
 import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
+import { JsonSchemaConstraint } from '../structured/constraint.ts';
 import { StopStringMatcher } from '../sampler/stop.ts';
 import { createTokenizer, type Tokenizer } from '../tokenizer/index.ts';
 import { StreamingDetokenizer } from '../tokenizer/stream.ts';
@@ -246,6 +247,8 @@ export class LocalEngine implements Engine {
 
     // Both validate their options: build them before any work starts.
     const sampler = new Sampler(options, model.config.vocabSize);
+    // JSON-schema-constrained decoding: tokens that cannot continue a valid document are masked.
+    const constraint = options.jsonSchema !== undefined ? new JsonSchemaConstraint(options.jsonSchema, tokenizer) : undefined;
     const stops = new StopStringMatcher(options.stop ?? []);
     for (const t of promptTokens) sampler.accept(t); // penalties see the prompt too, as in llama.cpp
 
@@ -269,8 +272,10 @@ export class LocalEngine implements Engine {
       // guarantees the page has seen every chunk before the result arrives.
       let lastDelivery: unknown;
       while (generated.length < maxTokens) {
+        constraint?.maskLogits(logits);
         const next = sampler.sample(logits);
         sampler.accept(next);
+        constraint?.accept(next);
         if (generated.length === 0) firstTokenAt = performance.now();
         if (stopAtEos && tokenizer.isEog(next)) { finishReason = 'eos'; break; }
         generated.push(next);

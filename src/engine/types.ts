@@ -5,6 +5,7 @@
  */
 import type { ChatMessage } from '../chat/template.ts';
 import type { SamplerOptions } from '../sampler/options.ts';
+import type { JsonSchema } from '../structured/schema.ts';
 import type { SimdFlavor } from '../wasm/flavor.ts';
 
 /** Where a model comes from: a URL, a File/Blob, or bytes already in memory. */
@@ -128,6 +129,12 @@ export interface GenerateOptions extends SamplerOptions {
   addBos?: boolean;
   /** Stop when the model emits an end-of-generation token (default true). */
   stopAtEos?: boolean;
+  /**
+   * Constrain the output to JSON that validates against this schema (a subset of
+   * JSON Schema: src/structured/README.md). With stopAtEos (the default) the
+   * generation ends when the document is complete; a maxTokens cut leaves a prefix.
+   */
+  jsonSchema?: JsonSchema;
   /** Stop when the text contains one of these strings (not included in the output). */
   stop?: string[];
 }

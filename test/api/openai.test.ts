@@ -75,6 +75,27 @@ describe('chat.completions.create', () => {
     expect(again.usage.completion_tokens).toBeGreaterThan(0);
   });
 
+  it('response_format json_schema: the reply parses and validates', async () => {
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 12 }, age: { type: 'integer', minimum: 0, maximum: 120 }, likes: { enum: ['cats', 'dogs'] } },
+      required: ['name', 'age', 'likes'],
+    };
+    for (const temperature of [0, 1]) {
+      const r = await engine.chat.completions.create({
+        messages, max_tokens: 120, temperature, seed: 7,
+        response_format: { type: 'json_schema', json_schema: { name: 'person', schema } },
+      });
+      expect(r.choices[0].finish_reason).toBe('stop');
+      const value = JSON.parse(r.choices[0].message.content) as { name: string; age: number; likes: string };
+      expect(Object.keys(value).sort()).toEqual(['age', 'likes', 'name']);
+      expect(typeof value.name).toBe('string');
+      expect(value.name.length).toBeLessThanOrEqual(12);
+      expect(Number.isInteger(value.age) && value.age >= 0 && value.age <= 120).toBe(true);
+      expect(['cats', 'dogs']).toContain(value.likes);
+    }
+  });
+
   it('rejects n > 1 and empty messages with typed errors', async () => {
     await expect(engine.chat.completions.create({ messages, n: 2 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(engine.chat.completions.create({ messages: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
