@@ -23,8 +23,10 @@
  *  - Numbers: integer part of at most 16 digits, fraction of at most 16,
  *    exponent of at most 2 digits; integers are written without fraction or
  *    exponent; numbers with a minimum or maximum without exponent.
- * Every JSON document the schema allows has a spelling under this policy
- * (bar numbers beyond those digit limits), so no valid value is lost.
+ *  - No duplicate keys (JSON.parse would keep the last; validators differ).
+ * Every value the schema allows has a spelling under this policy, except
+ * numbers beyond those digit limits and, for `format`, values outside the
+ * subset its pattern spells (schema.ts, FORMAT_PATTERNS).
  */
 import {
   compileSchema, inBounds, K_ARRAY, K_LITERAL, K_NUMBER, K_OBJECT, K_STRING,
