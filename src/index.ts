@@ -15,6 +15,7 @@ import { defineLutraChat } from './element/lutra-chat.ts';
 
 export type * from './engine/types.ts';
 export type { SamplerOptions } from './sampler/options.ts';
+export type { JsonSchema } from './structured/schema.ts';
 export type { ChatMessage } from './chat/template.ts';
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from './api/openai.ts';
 export { WorkerEngine } from './client/worker-engine.ts';

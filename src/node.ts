@@ -8,6 +8,7 @@
  */
 export type * from './engine/types.ts';
 export type { SamplerOptions } from './sampler/options.ts';
+export type { JsonSchema } from './structured/schema.ts';
 export type { ChatMessage } from './chat/template.ts';
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from './api/openai.ts';
 export { LocalEngine } from './engine/local-engine.ts';
