@@ -10,7 +10,7 @@ import { byteSourceFromFile, type FileByteSource } from '../../src/gguf/node-sou
 import { readGGUF } from '../../src/gguf/reader.ts';
 import { createTokenizer } from '../../src/tokenizer/index.ts';
 import { loadLlamaModel } from '../../src/model/llama.ts';
-import { JsonSchemaConstraint } from '../../src/structured/constraint.ts';
+import { JsonSchemaConstraint, StructuredOutputError } from '../../src/structured/constraint.ts';
 import type { JsonSchema } from '../../src/structured/schema.ts';
 import { validate } from './validator.ts';
 
@@ -25,8 +25,10 @@ function argmax(a: Float32Array): number {
   return best;
 }
 
-describe('stories260K with a JSON schema constraint', () => {
-  it.each<[string, JsonSchema]>([
+describe('tiny llama models with a JSON schema constraint', () => {
+  it.each<[string, JsonSchema, string?]>([
+    // this vocabulary has no '{', '[' or '\\' (and no byte tokens): strings, numbers and literals only
+    ['string (TinyStories-656K, 2048 tokens)', { anyOf: [{ type: 'string', minLength: 3, maxLength: 24 }, { type: 'integer' }] }, 'TinyStories-656K.f16.gguf'],
     ['person', { type: 'object', properties: { name: { type: 'string', maxLength: 12 }, age: { type: 'integer' } }, required: ['name', 'age'] }],
     ['list of enums', { type: 'array', items: { enum: ['cat', 'dog', 'bird'] }, minItems: 1, maxItems: 3 }],
     ['story', {
@@ -39,8 +41,8 @@ describe('stories260K with a JSON schema constraint', () => {
       },
       required: ['title', 'happy', 'characters', 'year'],
     }],
-  ])('greedy decoding writes a valid document: %s', async (_name, schema) => {
-    const src = await byteSourceFromFile(path.join(testdata, 'models', 'stories260K.gguf'));
+  ])('greedy decoding writes a valid document: %s', async (_name, schema, file = 'stories260K.gguf') => {
+    const src = await byteSourceFromFile(path.join(testdata, 'models', file));
     opened.push(src);
     const gguf = await readGGUF(src);
     const tok = createTokenizer(gguf);
@@ -65,6 +67,14 @@ describe('stories260K with a JSON schema constraint', () => {
     expect(validate(schema, value), text).toBe(true);
     // the tokens decode to the same text (end-of-generation token excluded)
     expect(tok.decode(out.slice(0, -1))).toBe(text);
-    console.log(`stories260K → ${text} (${out.length} tokens)`);
+    console.log(`${file} → ${text} (${out.length} tokens)`);
+  });
+
+  it('a vocabulary that cannot spell the document: maskLogits throws StructuredOutputError', async () => {
+    const src = await byteSourceFromFile(path.join(testdata, 'models', 'TinyStories-656K.f16.gguf'));
+    opened.push(src);
+    const tok = createTokenizer(await readGGUF(src));
+    const c = new JsonSchemaConstraint({ type: 'object' }, tok);
+    expect(() => c.maskLogits(new Float32Array(tok.vocab.tokens.length))).toThrow(StructuredOutputError);
   });
 });
