@@ -518,16 +518,16 @@ function advanceFrame(f: Frame, b: number, out: Frame[]): void {
       const node = f.node;
       const cands = f.aux as number[];
       const pos = f.n;
-      if (b === CH_QUOTE) {
-        for (const i of cands) if (node.props[i].key.length === pos) { out.push(keyDone(f, i, null)); return; }
-        return;
-      }
+      // a '"' inside a canonical key is escaped, so it continues a key; otherwise it closes one
       let next: number[] | null = null;
       for (let k = 0; k < cands.length; k++) {
         const key = node.props[cands[k]].key;
         if (pos < key.length && key[pos] === b) (next ??= []).push(cands[k]);
       }
       if (next) out.push(new Frame(F_KEY, node, f.parent, 0, pos + 1, 0, next));
+      else if (b === CH_QUOTE) {
+        for (const i of cands) if (node.props[i].key.length === pos) { out.push(keyDone(f, i, null)); return; }
+      }
       return;
     }
     case F_XKEY: {

@@ -146,6 +146,13 @@ const cases: Case[] = [
     policy: ['[ true,2]', '{"a":[1, "x" ]}'],
   },
   {
+    name: 'enum strings that need escapes',
+    schema: { enum: ['a"b', 'c\\d', 'tab\t', 'é"'] },
+    valid: ['"a\\"b"', '"c\\\\d"', '"tab\\t"', '"é\\""'],
+    invalid: ['"a"b"', '"c\\d"', '"tab\t"', '"a\\u0022b"'],
+    policy: ['"a\\u0022b"'],
+  },
+  {
     name: 'const',
     schema: { const: 'fixed' },
     valid: ['"fixed"'],
@@ -167,6 +174,13 @@ const cases: Case[] = [
     prefixes: ['{', '{"', '{"na', '{"name"', '{"name":', '{"name": ', '{"name":"Bob",', '{"name":"Bob", ', '{"name":"Bob","age":3'],
     policy: ['{ "name":"a","age":1}', '{"name" :"a","age":1}', '{"name":"a","age":1 }', '{"name":  "a","age":1}',
       '{"name":"a",\n"age":1}', '{"n\\u0061me":"a","age":1}', '{"name":"Bob","age":3,"name":"B"}'],
+  },
+  {
+    name: 'keys that need escapes, non-ASCII and empty keys',
+    schema: { type: 'object', properties: { 'a"b': { type: 'integer' }, 'é/漢': { type: 'integer' }, '': { type: 'integer' }, 'tab\t': { type: 'null' } } },
+    valid: ['{"a\\"b":1}', '{"é/漢":2,"":3}', '{"":0}', '{"tab\\t":null}', '{}'],
+    invalid: ['{"a"b":1}', '{"é":1}', '{"\\u00e9/漢":1}', '{"tab\t":null}', '{"":1,"":2}'],
+    policy: ['{"\\u00e9/漢":1}', '{"":1,"":2}'],
   },
   {
     name: 'object with additionalProperties schema',
