@@ -59,6 +59,17 @@ export function stagingBytes(tensors: readonly GGUFTensorInfo[]): number {
   return align(max, TENSOR_ALIGN);
 }
 
+/** Tokens per prefill block (LT_NB in wasm/src/model/model.h). */
+export const PREFILL_TOKENS = 8;
+
+/** One thread's private buffers (lt_model_alloc_scratch): per block token, the normed input, Q8_0 quants,
+ * a sub-normed input, LUT tables and MAD activations of the largest matmul input. */
+export function threadScratchBytes(c: LlamaConfig): number {
+  const maxK = Math.ceil(Math.max(c.embeddingLength, c.headCount * c.headDim, c.feedForwardLength) / 32) * 32;
+  return PREFILL_TOKENS * (4 * Math.max(c.embeddingLength, c.headCount * c.headDim) + maxK + maxK / 8 + 4 * maxK + 8 * maxK + 16 + maxK / 2 + 64 +
+    maxK * 2 + maxK / 2 + 64 + 128 + 64);
+}
+
 export interface RuntimeBytes {
   kvCache: number;
   activations: number;
@@ -70,8 +81,10 @@ export function llamaRuntimeBytes(c: LlamaConfig, contextLength = c.contextLengt
   const qDim = c.headCount * c.headDim, kvDim = c.headCountKv * c.headDim;
   const maxK = Math.max(c.embeddingLength, qDim, c.feedForwardLength);
   const kvCache = 2 * c.blockCount * contextLength * kvDim * 4;
-  const activations = 4 * (c.embeddingLength + 3 * Math.max(c.embeddingLength, qDim) + c.headCount * contextLength +
-    2 * c.feedForwardLength + c.vocabSize + 3 * c.ropeDim) + 2 * maxK;
+  // x, q, attention output, hb, hb2 and the RoPE angles hold a prefill block of PREFILL_TOKENS tokens
+  const activations = 4 * (PREFILL_TOKENS * (c.embeddingLength + 2 * qDim + 2 * c.feedForwardLength + c.ropeDim) +
+    Math.max(c.embeddingLength, qDim) + c.headCount * contextLength + c.vocabSize) + 2 * maxK +
+    threadScratchBytes(c);
   // the tensor table (17 slots × 48 bytes per layer), allocator alignment slack, LUT tables and MAD activations
   const scratch = c.blockCount * 17 * 48 + 64 * 1024 + 20 * maxK;
   return { kvCache, activations, scratch };
@@ -114,7 +127,7 @@ export function planLlamaMemory(config: LlamaConfig, tensors: readonly GGUFTenso
   const weights = tensorBytes.reduce((s, b) => s + b, 0) + stagingBytes(tensors);
   const { kvCache, activations, scratch } = llamaRuntimeBytes(config);
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
-  const stacks = (threads - 1) * THREAD_STACK_BYTES;
+  const stacks = (threads - 1) * (THREAD_STACK_BYTES + threadScratchBytes(config));
   const total = MODULE_BASE_BYTES + weights + kvCache + activations + scratch + stacks;
   return {
     contextLength: config.contextLength, moduleBase: MODULE_BASE_BYTES, weights, kvCache, activations, scratch, stacks,

@@ -30,6 +30,9 @@ import { GGMLType } from '../gguf/ggml-types.ts';
 
 export type { LlamaConfig } from './config.ts';
 
+/** Tokens per prefill block: LT_NB in wasm/src/model/model.h. */
+export const PREFILL_BLOCK = 8;
+
 export interface LoadLlamaOptions {
   /** Which wasm build to run (default: the fastest this engine supports). Ignored when `kernels` is given. */
   flavor?: SimdFlavor;
@@ -67,6 +70,11 @@ export interface LlamaModel {
    * logits: a view into wasm memory, overwritten by the next call.
    */
   forward(token: number, pos: number): Float32Array;
+  /**
+   * Run `tokens` at positions pos..pos+n-1 in blocks of PREFILL_BLOCK (mpGEMM: each weight is
+   * read once per block), filling the KV cache; returns the last token's logits (a view, as forward's).
+   */
+  prefill(tokens: readonly number[], pos: number): Float32Array;
   /** Drop the references to the memory; forward() throws afterwards. */
   dispose(): void;
 }
@@ -273,6 +281,8 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   }
 
   const logitsPtr = ptr(ex.lt_model_logits(model));
+  const blockPtr = ptr(ex.lt_alloc(PREFILL_BLOCK * 4, 16)); // the token ids of one prefill block
+  if (blockPtr === 0) throw new OutOfMemoryError('Out of wasm memory for the prefill block');
   let logits = new Float32Array(kernels.memory.buffer, logitsPtr, c.vocabSize);
   let disposed = false;
 
@@ -292,6 +302,25 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
         throw new InvalidArgumentError(`position ${pos} is outside the context (0..${c.contextLength - 1})`);
       }
       if (ex.lt_forward(model, token, pos) === 0) throw statusError(ex, `forward(token ${token}, position ${pos})`);
+      if (logits.buffer !== kernels.memory.buffer) logits = new Float32Array(kernels.memory.buffer, logitsPtr, c.vocabSize);
+      return logits;
+    },
+    prefill(tokens: readonly number[], pos: number): Float32Array {
+      if (disposed) throw new NotLoadedError('This model was disposed');
+      if (tokens.length === 0) throw new InvalidArgumentError('prefill needs at least one token');
+      if (!Number.isInteger(pos) || pos < 0 || pos + tokens.length > c.contextLength) {
+        throw new InvalidArgumentError(`positions ${pos}..${pos + tokens.length - 1} are outside the context (0..${c.contextLength - 1})`);
+      }
+      for (let i = 0; i < tokens.length; i += PREFILL_BLOCK) {
+        const n = Math.min(PREFILL_BLOCK, tokens.length - i);
+        const ids = new Int32Array(kernels.memory.buffer, blockPtr, n);
+        for (let j = 0; j < n; j++) {
+          const t = tokens[i + j];
+          if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new InvalidArgumentError(`token ${t} is outside the vocabulary (0..${c.vocabSize - 1})`);
+          ids[j] = t;
+        }
+        if (ex.lt_forward_block(model, blockPtr, n, pos + i) === 0) throw statusError(ex, `prefill(${n} tokens at position ${pos + i})`);
+      }
       if (logits.buffer !== kernels.memory.buffer) logits = new Float32Array(kernels.memory.buffer, logitsPtr, c.vocabSize);
       return logits;
     },

@@ -114,6 +114,8 @@ export interface LutraExports {
   lt_model_check(model: Ptr): number;
   /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */
   lt_forward(model: Ptr, token: number, pos: number): Ptr;
+  /** float *lt_forward_block(model, tokens (int32[n]), n (<= 8), pos): a prefill block; the last token's logits, or 0. */
+  lt_forward_block(model: Ptr, tokens: Ptr, n: number, pos: number): Ptr;
   lt_model_logits(model: Ptr): Ptr;
   /** float *lt_model_rope_freqs(model): rope_dim/2 inverse frequencies, rescalable before the first forward. */
   lt_model_rope_freqs(model: Ptr): Ptr;

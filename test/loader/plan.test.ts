@@ -8,7 +8,7 @@ import { OutOfMemoryError } from '../../src/errors.ts';
 import { llamaConfigFromGGUF } from '../../src/model/config.ts';
 import { loadLlamaModel, planLlamaModel } from '../../src/model/llama.ts';
 import {
-  llamaRuntimeBytes, maxContextThatFits, MODULE_BASE_BYTES, PLACED_SIZE, placedTensorBytes, planLlamaMemory, TENSOR_ALIGN,
+  llamaRuntimeBytes, maxContextThatFits, MODULE_BASE_BYTES, PLACED_SIZE, placedTensorBytes, planLlamaMemory, TENSOR_ALIGN, threadScratchBytes,
   THREAD_STACK_BYTES, WASM32_MAX_BYTES,
 } from '../../src/loader/plan.ts';
 import { synthHeader, synthLlama } from './synth.ts';
@@ -36,7 +36,7 @@ describe('memory planner', () => {
     expect(b.kvCache).toBe(2 * a.kvCache);
     expect(b.activations - a.activations).toBe(a.activations - z.activations);
     const p4 = planLlamaMemory(c, gguf.tensors, { threads: 4 });
-    expect(p4.stacks).toBe(3 * THREAD_STACK_BYTES);
+    expect(p4.stacks).toBe(3 * (THREAD_STACK_BYTES + threadScratchBytes(c)));
   });
 
   it('sizes each tensor through a per-type function (the hook a repacked layout uses)', () => {

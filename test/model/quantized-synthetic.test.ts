@@ -70,6 +70,16 @@ describe.each(FLAVORS)('quantized synthetic models vs the float64 reference (%s)
       logits = model.forward(t, pos);
     }
     expect(mine).toEqual(refTokens);
+    // prefill in blocks (mpGEMM, 8 tokens per block: 11 tokens = a full block and a partial one) gives
+    // the logits and KV cache of token-by-token decoding
+    const long = [...prompt, 5, 6, 7];
+    const viaBlocks = model.prefill(long, 0).slice();
+    let one: Float32Array = new Float32Array(0);
+    long.forEach((id, pos) => { one = model.forward(id, pos); });
+    expect(nmse(viaBlocks, one)).toBeLessThan(1e-10);
+    const nextBlocks = (model.prefill(long, 0), model.forward(9, long.length).slice());
+    long.forEach((id, pos) => { one = model.forward(id, pos); });
+    expect(nmse(nextBlocks, model.forward(9, long.length))).toBeLessThan(1e-10);
     model.dispose();
   });
 });

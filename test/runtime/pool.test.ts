@@ -82,6 +82,9 @@ describe.each(FLAVORS)('worker pool (%s)', (flavor) => {
       expect(a[i].every(Number.isFinite)).toBe(true);
       expect(Array.from(b[i]), `position ${i}`).toEqual(Array.from(a[i]));
     }
+    // prefill blocks (8 + 5 tokens) on 2 threads: the 1-thread logits, bit for bit
+    const toks = [1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 45, 49];
+    expect(Array.from(two.model.prefill(toks, 0))).toEqual(Array.from(one.model.prefill(toks, 0)));
   });
 
   it('barriers: thousands in a row on 2 threads', async () => {

@@ -48,54 +48,54 @@
  * the shared memory, so it is one setting for every instance of the module. */
 static lt_thr_ctl *forward_pool;
 
-/* A matmul input: f32, plus the forms the weights that read it need, each made in this
- * thread's buffers on first use and then shared by every weight that reads the same input
- * (q/k/v share one, gate/up share one): Q8_0 quants for Q8_0 weights, LUT tables (int8
- * with one scale per `ags` activations, or per-token int8 for ternary weights) for LUT
- * weights, int8 activations for MAD weights. */
+/* The matmul input of n tokens (token t at x + t·xs): f32, plus the forms the weights that
+ * read it need, each made in this thread's buffers on first use and then shared by every
+ * weight that reads the same input (q/k/v share one, gate/up share one): Q8_0 quants for
+ * Q8_0 weights, LUT tables (int8 with one scale per `ags` activations, or per-token int8 for
+ * ternary weights) for LUT weights, int8 activations for MAD weights. */
 typedef struct {
   const float *x;
-  int K;
+  uint32_t xs;
+  int K, n;
   int quantized;
-  int8_t *xq;
-  float *xd;
   int tab_mode; /* -1: no tables yet, else the LT_TAB_* mode they were built in */
-  uint8_t *tab;
   int mad_done;
-  uint8_t *mad;
-  float *tmp;
+  const lt_scratch *s;
 } act_t;
 
 #define TAB_I8 0
 #define TAB_TOK 2
 
-static inline act_t make_act(const float *x, int K, const lt_scratch *s) {
-  return (act_t){x, K, 0, s->xq, s->xd, -1, s->tab, 0, s->mad, s->tmp};
+static inline act_t make_act(const float *x, uint32_t xs, int K, int n, const lt_scratch *s) {
+  return (act_t){x, xs, K, n, 0, -1, 0, s};
 }
 
-/* Rows [r0, r1) (multiples of the layout's row block) of a repacked weight. */
-static void packed_rows(const lt_tensor *w, act_t *a, const uint8_t *W, float *y, int r0, int r1) {
+/* Rows [r0, r1) (multiples of the layout's row block) of a repacked weight, every token:
+ * one mpGEMV (n = 1) or mpGEMM (n > 1) call. */
+static void packed_rows(const lt_tensor *w, act_t *a, const uint8_t *W, float *y, uint32_t ys, int r0, int r1) {
   const int K = w->ne0;
+  const lt_scratch *s = a->s;
   if (w->kind == LT_KIND_LUT) {
     const int mode = w->bits == LT_TERN_BITS ? TAB_TOK : TAB_I8;
     if (a->tab_mode != mode) {
-      lt_lut_build(a->tab, a->x, K, lt_lut_ags(K), mode);
+      for (int t = 0; t < a->n; t++) lt_lut_build(s->tab + (size_t)t * s->tab_stride, a->x + (size_t)t * a->xs, K, lt_lut_ags(K), mode);
       a->tab_mode = mode;
     }
-    lt_lut_mm(W, w->bits, K, w->G, w->asym, w->zero, a->tab, mode, lt_lut_ags(K), 1, 0, y, 0, r0, r1);
+    lt_lut_mm(W, w->bits, K, w->G, w->asym, w->zero, s->tab, mode, lt_lut_ags(K), a->n, s->tab_stride, y, ys, r0, r1);
   } else {
     if (!a->mad_done) {
-      lt_mad_quant(a->mad, a->x, K, LT_MAD_ABLK);
+      for (int t = 0; t < a->n; t++) lt_mad_quant(s->mad + (size_t)t * s->mad_stride, a->x + (size_t)t * a->xs, K, LT_MAD_ABLK);
       a->mad_done = 1;
     }
-    lt_mad_mm(W, w->bits, K, w->G, w->asym, w->zero, a->mad, LT_MAD_ABLK, 1, 0, y, 0, r0, r1);
+    lt_mad_mm(W, w->bits, K, w->G, w->asym, w->zero, s->mad, LT_MAD_ABLK, a->n, s->mad_stride, y, ys, r0, r1);
   }
 }
 
-/* y[row0..row1) = W x for a weight of any supported type (types were checked at load). */
-static void matvec_rows(const lt_tensor *w, act_t *a, float *y, int row0, int row1) {
+/* y[t·ys + row0..row1) = W x_t for every token t, for a weight of any supported type. */
+static void matvec_rows(const lt_tensor *w, act_t *a, float *y, uint32_t ys, int row0, int row1) {
   if (row1 <= row0) return;
-  int K = w->ne0;
+  const int K = w->ne0, n = a->n;
+  const lt_scratch *s = a->s;
   if (w->kind != LT_KIND_PLAIN) {
     /* the kernels write whole row blocks: a partial block at either end goes through tmp */
     const int B = w->kind == LT_KIND_LUT ? 32 : 16;
@@ -106,31 +106,39 @@ static void matvec_rows(const lt_tensor *w, act_t *a, float *y, int row0, int ro
       int bs = r / B * B;
       if (r == bs && bs + B <= row1) { /* the aligned run */
         int end = row1 / B * B;
-        packed_rows(w, a, W, y, bs, end);
+        packed_rows(w, a, W, y, ys, bs, end);
         r = end;
       } else {
         int end = bs + B < row1 ? bs + B : row1;
-        packed_rows(w, a, W + (size_t)(bs / B) * rbb, a->tmp, 0, B);
-        for (int i = r; i < end; i++) y[i] = a->tmp[i - bs];
+        packed_rows(w, a, W + (size_t)(bs / B) * rbb, s->tmp, 32, 0, B);
+        for (int t = 0; t < n; t++)
+          for (int i = r; i < end; i++) y[(size_t)t * ys + i] = s->tmp[t * 32 + i - bs];
         r = end;
       }
     }
     return;
   }
-  switch (w->type) {
-    case LT_F32:
-      lt_gemv_f32(w->data, a->x, y, K, row0, row1);
-      break;
-    case LT_F16:
-      lt_gemv_f16(w->data, a->x, y, K, row0, row1);
-      break;
-    case LT_Q8_0:
-      if (!a->quantized) {
-        lt_quantize_q8_0(a->x, a->K, a->xq, a->xd);
-        a->quantized = 1;
+  for (int t = 0; t < n; t++) {
+    const float *x = a->x + (size_t)t * a->xs;
+    float *yt = y + (size_t)t * ys;
+    switch (w->type) {
+      case LT_F32:
+        lt_gemv_f32(w->data, x, yt, K, row0, row1);
+        break;
+      case LT_F16:
+        lt_gemv_f16(w->data, x, yt, K, row0, row1);
+        break;
+      case LT_Q8_0: {
+        int8_t *xq = s->xq + (size_t)t * s->xq_stride;
+        float *xd = s->xd + (size_t)t * (s->xq_stride / LT_QK8_0);
+        if (!(a->quantized & (1 << t))) {
+          lt_quantize_q8_0(x, a->K, xq, xd);
+          a->quantized |= 1 << t;
+        }
+        lt_gemv_q8_0(w->data, xq, xd, yt, K, row0, row1, w->relaxed_ok);
+        break;
       }
-      lt_gemv_q8_0(w->data, a->xq, a->xd, y, K, row0, row1, w->relaxed_ok);
-      break;
+    }
   }
 }
 
@@ -163,19 +171,24 @@ static inline int sync(lt_thr_ctl *c, int tid) {
   return lt_thr_aborted(c);
 }
 
-/* Rows [u0, u1) of the units of one of q/k/v: units [base, base + heads) of head_dim rows. */
-static void qkv_part(const lt_model *m, const lt_tensor *w, const lt_tensor *bias, act_t *a, float *y, int base,
-                     int heads, int u0, int u1, int rope) {
+/* Rows [u0, u1) of the units of one of q/k/v: units [base, base + heads) of head_dim rows, every
+ * token (token t's output at y + t·ys, roped at position cur_pos + t). */
+static void qkv_part(const lt_model *m, const lt_tensor *w, const lt_tensor *bias, act_t *a, float *y, uint32_t ys,
+                     int base, int heads, int u0, int u1, int rope) {
   int h0 = imax(u0 - base, 0), h1 = imin(u1 - base, heads);
   if (h1 <= h0) return;
-  matvec_rows(w, a, y, h0 * m->head_dim, h1 * m->head_dim);
-  if (bias->data) {
-    const float *b = bias->data;
-    for (int r = h0 * m->head_dim; r < h1 * m->head_dim; r++) y[r] += b[r];
+  matvec_rows(w, a, y, ys, h0 * m->head_dim, h1 * m->head_dim);
+  const int half = m->rope_dim / 2 > 0 ? m->rope_dim / 2 : 1;
+  for (int t = 0; t < a->n; t++) {
+    float *yt = y + (size_t)t * ys;
+    if (bias->data) {
+      const float *b = bias->data;
+      for (int r = h0 * m->head_dim; r < h1 * m->head_dim; r++) yt[r] += b[r];
+    }
+    if (rope)
+      lt_rope(yt + (size_t)h0 * m->head_dim, h1 - h0, m->head_dim, m->rope_dim, m->rope_cos + (size_t)t * half,
+              m->rope_sin + (size_t)t * half, m->rope_neox);
   }
-  if (rope)
-    lt_rope(y + (size_t)h0 * m->head_dim, h1 - h0, m->head_dim, m->rope_dim, m->rope_cos, m->rope_sin,
-            m->rope_neox);
 }
 
 /* g = relu(g)² · u (BitNet b1.58's squared ReLU gate). */
@@ -186,21 +199,22 @@ static void relu2_mul(float *g, const float *u, int n) {
   }
 }
 
-static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
+static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
   lt_model *m = ctx;
-  const int n_embd = m->n_embd, head_dim = m->head_dim, kv_dim = m->kv_dim, pos = m->cur_pos;
+  const int n_embd = m->n_embd, head_dim = m->head_dim, kv_dim = m->kv_dim, q_dim = m->q_dim, n_ff = m->n_ff;
+  const int pos = m->cur_pos, n = m->cur_n;
   const float att_scale = 1.0f / lt_sqrtf((float)head_dim);
-  float *xb = tid ? m->scratch[tid].xb : m->xb;
-  lt_scratch sc = m->scratch[tid];
-  if (!tid) { sc.xq = m->xq; sc.xd = m->xd; }
+  const lt_scratch *sc = &m->scratch[tid];
+  float *xb = sc->xb, *xs = sc->xs;
+  const uint32_t xbs = sc->xb_stride, xss = sc->xs_stride;
 
   /* this thread's fixed shares */
   int qkv0, qkv1, hd0, hd1, e0, e1, f0, f1, v0, v1;
-  share(m->n_head + 2 * m->n_head_kv, tid, n, &qkv0, &qkv1);
-  share(m->n_head, tid, n, &hd0, &hd1);
-  share_rows(n_embd, tid, n, &e0, &e1);
-  share_rows(m->n_ff, tid, n, &f0, &f1);
-  share_rows(m->output->ne1, tid, n, &v0, &v1);
+  share(m->n_head + 2 * m->n_head_kv, tid, nth, &qkv0, &qkv1);
+  share(m->n_head, tid, nth, &hd0, &hd1);
+  share_rows(n_embd, tid, nth, &e0, &e1);
+  share_rows(n_ff, tid, nth, &f0, &f1);
+  share_rows(m->output->ne1, tid, nth, &v0, &v1);
 
   for (int l = 0; l < m->n_layer; l++) {
     float *k_layer = m->k_cache + (size_t)l * m->n_ctx * kv_dim;
@@ -208,76 +222,77 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
     float *k = k_layer + (size_t)pos * kv_dim, *v = v_layer + (size_t)pos * kv_dim;
 
     /* attention block */
-    lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, xb, n_embd, m->rms_eps);
-    act_t a = make_act(xb, n_embd, &sc);
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), layer_weight(m, l, LT_SLOT_ATTN_Q_BIAS), &a, m->q, 0, m->n_head,
-             qkv0, qkv1, 1);
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_K), layer_weight(m, l, LT_SLOT_ATTN_K_BIAS), &a, k, m->n_head,
-             m->n_head_kv, qkv0, qkv1, 1); /* straight into the cache */
-    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_V), layer_weight(m, l, LT_SLOT_ATTN_V_BIAS), &a, v,
+    for (int t = 0; t < n; t++)
+      lt_rmsnorm(m->x + (size_t)t * n_embd, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, xb + (size_t)t * xbs, n_embd, m->rms_eps);
+    act_t a = make_act(xb, xbs, n_embd, n, sc);
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), layer_weight(m, l, LT_SLOT_ATTN_Q_BIAS), &a, m->q, q_dim, 0,
+             m->n_head, qkv0, qkv1, 1);
+    /* k and v straight into the cache: positions pos..pos+n-1 are consecutive rows */
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_K), layer_weight(m, l, LT_SLOT_ATTN_K_BIAS), &a, k, kv_dim, m->n_head,
+             m->n_head_kv, qkv0, qkv1, 1);
+    qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_V), layer_weight(m, l, LT_SLOT_ATTN_V_BIAS), &a, v, kv_dim,
              m->n_head + m->n_head_kv, m->n_head_kv, qkv0, qkv1, 0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
     if (hd1 > hd0)
-      lt_attention(m->q, k_layer, v_layer, m->att_out, m->att, m->n_ctx, m->n_head, m->n_head_kv,
-                   head_dim, kv_dim, pos + 1, att_scale, hd0, hd1);
+      for (int t = 0; t < n; t++) /* causal: token t sees positions 0..pos+t */
+        lt_attention(m->q + (size_t)t * q_dim, k_layer, v_layer, m->att_out + (size_t)t * q_dim, m->att, m->n_ctx,
+                     m->n_head, m->n_head_kv, head_dim, kv_dim, pos + t + 1, att_scale, hd0, hd1);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
     if (m->sub_norms) { /* bitnet: every thread norms the whole attention output privately */
-      lt_rmsnorm(m->att_out, layer_weight(m, l, LT_SLOT_ATTN_SUB_NORM)->data, sc.xs, m->q_dim, m->rms_eps);
-      a = make_act(sc.xs, m->q_dim, &sc);
+      for (int t = 0; t < n; t++)
+        lt_rmsnorm(m->att_out + (size_t)t * q_dim, layer_weight(m, l, LT_SLOT_ATTN_SUB_NORM)->data, xs + (size_t)t * xss,
+                   q_dim, m->rms_eps);
+      a = make_act(xs, xss, q_dim, n, sc);
     } else {
-      a = make_act(m->att_out, m->q_dim, &sc);
+      a = make_act(m->att_out, q_dim, q_dim, n, sc);
     }
-    matvec_rows(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, xb, e0, e1);
-    if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
+    matvec_rows(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, xb, xbs, e0, e1);
+    if (e1 > e0)
+      for (int t = 0; t < n; t++) lt_add(m->x + (size_t)t * n_embd + e0, xb + (size_t)t * xbs + e0, m->x + (size_t)t * n_embd + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
-    /* feed-forward block (SwiGLU) */
-    lt_rmsnorm(m->x, layer_weight(m, l, LT_SLOT_FFN_NORM)->data, xb, n_embd, m->rms_eps);
-    a = make_act(xb, n_embd, &sc);
-    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb, f0, f1);
-    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2, f0, f1);
+    /* feed-forward block (gated: SiLU or squared ReLU) */
+    for (int t = 0; t < n; t++)
+      lt_rmsnorm(m->x + (size_t)t * n_embd, layer_weight(m, l, LT_SLOT_FFN_NORM)->data, xb + (size_t)t * xbs, n_embd, m->rms_eps);
+    a = make_act(xb, xbs, n_embd, n, sc);
+    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb, n_ff, f0, f1);
+    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2, n_ff, f0, f1);
     if (f1 > f0) {
-      if (m->ffn_act == LT_ACT_RELU2) relu2_mul(m->hb + f0, m->hb2 + f0, f1 - f0);
-      else lt_silu_mul(m->hb + f0, m->hb2 + f0, m->hb + f0, f1 - f0);
+      for (int t = 0; t < n; t++) {
+        float *g = m->hb + (size_t)t * n_ff + f0, *u = m->hb2 + (size_t)t * n_ff + f0;
+        if (m->ffn_act == LT_ACT_RELU2) relu2_mul(g, u, f1 - f0);
+        else lt_silu_mul(g, u, g, f1 - f0);
+      }
     }
     if (sync(c, tid)) return -LT_ERR_THREAD;
 
     if (m->sub_norms) {
-      lt_rmsnorm(m->hb, layer_weight(m, l, LT_SLOT_FFN_SUB_NORM)->data, sc.xs, m->n_ff, m->rms_eps);
-      a = make_act(sc.xs, m->n_ff, &sc);
+      for (int t = 0; t < n; t++)
+        lt_rmsnorm(m->hb + (size_t)t * n_ff, layer_weight(m, l, LT_SLOT_FFN_SUB_NORM)->data, xs + (size_t)t * xss, n_ff,
+                   m->rms_eps);
+      a = make_act(xs, xss, n_ff, n, sc);
     } else {
-      a = make_act(m->hb, m->n_ff, &sc);
+      a = make_act(m->hb, n_ff, n_ff, n, sc);
     }
-    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, xb, e0, e1);
-    if (e1 > e0) lt_add(m->x + e0, xb + e0, m->x + e0, e1 - e0);
+    matvec_rows(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, xb, xbs, e0, e1);
+    if (e1 > e0)
+      for (int t = 0; t < n; t++) lt_add(m->x + (size_t)t * n_embd + e0, xb + (size_t)t * xbs + e0, m->x + (size_t)t * n_embd + e0, e1 - e0);
     if (sync(c, tid)) return -LT_ERR_THREAD;
   }
 
-  lt_rmsnorm(m->x, m->global[LT_SLOT_OUTPUT_NORM].data, xb, n_embd, m->rms_eps);
-  act_t a = make_act(xb, n_embd, &sc);
-  matvec_rows(m->output, &a, m->logits, v0, v1);
+  /* logits of the last token only */
+  lt_rmsnorm(m->x + (size_t)(n - 1) * n_embd, m->global[LT_SLOT_OUTPUT_NORM].data, xb, n_embd, m->rms_eps);
+  act_t a = make_act(xb, xbs, n_embd, 1, sc);
+  matvec_rows(m->output, &a, m->logits, 0, v0, v1);
   return 0;
 }
 
-/* Private buffers for threads 1..n-1 (thread 0 uses the model's). 0, or -LT_ERR_OOM. */
+/* Private buffers of threads 1..n-1 (thread 0's come from lt_model_new). 0, or -LT_ERR_OOM. */
 static int ensure_scratch(lt_model *m, int n) {
-  int xb_len = imax(m->n_embd, m->q_dim);
-  for (int t = 1; t < n; t++) {
-    lt_scratch *s = &m->scratch[t];
-    if (s->xb) continue;
-    float *xb = lt_alloc((size_t)xb_len * sizeof(float), 64);
-    int8_t *xq = lt_alloc((size_t)m->max_k32, 64);
-    float *xd = lt_alloc((size_t)(m->max_k32 / LT_QK8_0) * sizeof(float), 64);
-    uint8_t *tab = lt_alloc(LT_TAB_BYTES(m->max_k32), 64);
-    uint8_t *mad = lt_alloc(LT_MADACT_BYTES(m->max_k32), 64);
-    float *tmp = lt_alloc(32 * sizeof(float), 64);
-    float *xs = lt_alloc((size_t)m->max_k32 * sizeof(float), 64);
-    if (!xb || !xq || !xd || !tab || !mad || !tmp || !xs) return -LT_ERR_OOM;
-    s->xq = xq; s->xd = xd; s->tab = tab; s->mad = mad; s->tmp = tmp; s->xs = xs;
-    s->xb = xb; /* last: marks the set complete */
-  }
+  for (int t = 1; t < n; t++)
+    if (!m->scratch[t].xb && lt_model_alloc_scratch(m, &m->scratch[t]) < 0) return -LT_ERR_OOM;
   return 0;
 }
 
@@ -306,26 +321,28 @@ int lt_pool_barrier_bench(lt_thr_ctl *c, int rounds) {
   return lt_thr_run(c, LT_JOB_CALL, 0, 0, 1);
 }
 
-LT_EXPORT(lt_forward)
-float *lt_forward(lt_model *m, int token, int pos) {
-  if (!m || !m->checked) { lt_set_error(LT_ERR_MISSING_TENSOR); return 0; }
-  if (token < 0 || token >= m->n_vocab || pos < 0 || pos >= m->n_ctx) { lt_set_error(LT_ERR_ARG); return 0; }
-
+/* Run tokens[0..n) at positions pos..pos+n-1 (n <= LT_NB) on every thread of the pool. */
+static float *run_block(lt_model *m, const int32_t *tokens, int n, int pos) {
   const lt_tensor *embd = &m->global[LT_SLOT_TOKEN_EMBD];
-  if (embd->kind == LT_KIND_LUT)
-    lt_lut_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, token, m->x);
-  else if (embd->kind == LT_KIND_MAD)
-    lt_mad_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, token, m->x);
-  else
-    lt_get_row(embd->type, embd->data, token, m->n_embd, m->x);
-  lt_rope_angles(pos, m->inv_freq, m->rope_dim / 2, m->rope_cos, m->rope_sin);
+  const int half = m->rope_dim / 2 > 0 ? m->rope_dim / 2 : 1;
+  for (int t = 0; t < n; t++) {
+    float *x = m->x + (size_t)t * m->n_embd;
+    if (embd->kind == LT_KIND_LUT)
+      lt_lut_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, tokens[t], x);
+    else if (embd->kind == LT_KIND_MAD)
+      lt_mad_dequant_row(embd->data, embd->bits, m->n_embd, embd->G, embd->asym, embd->zero, tokens[t], x);
+    else
+      lt_get_row(embd->type, embd->data, tokens[t], m->n_embd, x);
+    lt_rope_angles(pos + t, m->inv_freq, m->rope_dim / 2, m->rope_cos + (size_t)t * half, m->rope_sin + (size_t)t * half);
+  }
   m->cur_pos = pos;
+  m->cur_n = n;
 
   lt_thr_ctl *c = forward_pool;
   int st;
   if (c && c->nthreads > 1) {
     if ((st = ensure_scratch(m, c->nthreads)) < 0) { lt_set_error(-st); return 0; }
-    /* the generation bump in lt_thr_run (seq_cst) publishes x, the angles and cur_pos */
+    /* the generation bump in lt_thr_run (seq_cst) publishes x, the angles, cur_pos and cur_n */
     c->args[0] = (uint32_t)(uintptr_t)forward_job;
     c->args[1] = (uint32_t)(uintptr_t)m;
     st = lt_thr_run(c, LT_JOB_CALL, 0, 0, 1);
@@ -334,4 +351,25 @@ float *lt_forward(lt_model *m, int token, int pos) {
   }
   if (st < 0) { lt_set_error(-st); return 0; }
   return m->logits;
+}
+
+/* One token at one position (decode, mpGEMV): the logits. */
+LT_EXPORT(lt_forward)
+float *lt_forward(lt_model *m, int token, int pos) {
+  if (!m || !m->checked) { lt_set_error(LT_ERR_MISSING_TENSOR); return 0; }
+  if (token < 0 || token >= m->n_vocab || pos < 0 || pos >= m->n_ctx) { lt_set_error(LT_ERR_ARG); return 0; }
+  int32_t t = token;
+  return run_block(m, &t, 1, pos);
+}
+
+/* A block of n <= LT_NB tokens at positions pos..pos+n-1 (prefill, mpGEMM: each weight tile
+ * is read once for the block); the KV cache is filled for all of them. Returns the logits of
+ * the last token. */
+LT_EXPORT(lt_forward_block)
+float *lt_forward_block(lt_model *m, const int32_t *tokens, int n, int pos) {
+  if (!m || !m->checked) { lt_set_error(LT_ERR_MISSING_TENSOR); return 0; }
+  if (!tokens || n < 1 || n > LT_NB || pos < 0 || pos + n > m->n_ctx) { lt_set_error(LT_ERR_ARG); return 0; }
+  for (int t = 0; t < n; t++)
+    if (tokens[t] < 0 || tokens[t] >= m->n_vocab) { lt_set_error(LT_ERR_ARG); return 0; }
+  return run_block(m, tokens, n, pos);
 }

@@ -54,29 +54,47 @@ lt_model *lt_model_new(int n_vocab, int n_embd, int n_layer, int n_head, int n_h
   if (!(m->layers = alloc_array((uint64_t)n_layer * LT_N_LAYER_SLOTS, sizeof(lt_tensor)))) goto oom;
   if (!(m->k_cache = alloc_array(kv, sizeof(float)))) goto oom;
   if (!(m->v_cache = alloc_array(kv, sizeof(float)))) goto oom;
-  if (!(m->x = alloc_array(n_embd, sizeof(float)))) goto oom;
+  if (!(m->x = alloc_array((uint64_t)LT_NB * n_embd, sizeof(float)))) goto oom;
   if (!(m->xb = alloc_array(imax(n_embd, m->q_dim), sizeof(float)))) goto oom;
-  if (!(m->q = alloc_array(m->q_dim, sizeof(float)))) goto oom;
-  if (!(m->att_out = alloc_array(m->q_dim, sizeof(float)))) goto oom;
+  if (!(m->q = alloc_array((uint64_t)LT_NB * m->q_dim, sizeof(float)))) goto oom;
+  if (!(m->att_out = alloc_array((uint64_t)LT_NB * m->q_dim, sizeof(float)))) goto oom;
   if (!(m->att = alloc_array((uint64_t)n_head * n_ctx, sizeof(float)))) goto oom;
-  if (!(m->hb = alloc_array(n_ff, sizeof(float)))) goto oom;
-  if (!(m->hb2 = alloc_array(n_ff, sizeof(float)))) goto oom;
+  if (!(m->hb = alloc_array((uint64_t)LT_NB * n_ff, sizeof(float)))) goto oom;
+  if (!(m->hb2 = alloc_array((uint64_t)LT_NB * n_ff, sizeof(float)))) goto oom;
   if (!(m->logits = alloc_array(n_vocab, sizeof(float)))) goto oom;
   if (!(m->xq = alloc_array(max_k32, 1))) goto oom;
   if (!(m->xd = alloc_array(max_k32 / LT_QK8_0, sizeof(float)))) goto oom;
   if (!(m->inv_freq = alloc_array(half, sizeof(float)))) goto oom;
-  if (!(m->rope_cos = alloc_array(half, sizeof(float)))) goto oom;
-  if (!(m->rope_sin = alloc_array(half, sizeof(float)))) goto oom;
-  if (!(m->scratch[0].tab = alloc_array(LT_TAB_BYTES(max_k32), 1))) goto oom;
-  if (!(m->scratch[0].mad = alloc_array(LT_MADACT_BYTES(max_k32), 1))) goto oom;
-  if (!(m->scratch[0].tmp = alloc_array(32, sizeof(float)))) goto oom;
-  if (!(m->scratch[0].xs = alloc_array(max_k32, sizeof(float)))) goto oom;
+  if (!(m->rope_cos = alloc_array((uint64_t)LT_NB * half, sizeof(float)))) goto oom;
+  if (!(m->rope_sin = alloc_array((uint64_t)LT_NB * half, sizeof(float)))) goto oom;
+  if (lt_model_alloc_scratch(m, &m->scratch[0]) < 0) goto oom;
   for (uint64_t i = 0; i < (uint64_t)n_layer * LT_N_LAYER_SLOTS; i++) m->layers[i] = (lt_tensor){0};
   lt_rope_inv_freq(rope_base, rope_dim, m->inv_freq);
   last_error = LT_OK;
   return m;
 oom:
   lt_set_error(LT_ERR_OOM);
+  return 0;
+}
+
+static uint32_t round16(size_t n) { return (uint32_t)((n + 15) / 16 * 16); }
+
+/* One thread's private buffers, for LT_NB tokens each (model.h). 0, or -LT_ERR_OOM. */
+int lt_model_alloc_scratch(lt_model *m, lt_scratch *s) {
+  lt_scratch t = {0};
+  t.xb_stride = round16((size_t)imax(m->n_embd, m->q_dim) * sizeof(float)) / sizeof(float);
+  t.xs_stride = (uint32_t)m->max_k32;
+  t.xq_stride = (uint32_t)m->max_k32;
+  t.tab_stride = round16(LT_TAB_BYTES(m->max_k32));
+  t.mad_stride = round16(LT_MADACT_BYTES(m->max_k32));
+  if (!(t.xq = alloc_array((uint64_t)LT_NB * t.xq_stride, 1))) return -LT_ERR_OOM;
+  if (!(t.xd = alloc_array((uint64_t)LT_NB * (t.xq_stride / LT_QK8_0), sizeof(float)))) return -LT_ERR_OOM;
+  if (!(t.xs = alloc_array((uint64_t)LT_NB * t.xs_stride, sizeof(float)))) return -LT_ERR_OOM;
+  if (!(t.tab = alloc_array((uint64_t)LT_NB * t.tab_stride, 1))) return -LT_ERR_OOM;
+  if (!(t.mad = alloc_array((uint64_t)LT_NB * t.mad_stride, 1))) return -LT_ERR_OOM;
+  if (!(t.tmp = alloc_array((uint64_t)LT_NB * 32, sizeof(float)))) return -LT_ERR_OOM;
+  if (!(t.xb = alloc_array((uint64_t)LT_NB * t.xb_stride, sizeof(float)))) return -LT_ERR_OOM;
+  *s = t; /* xb last: marks the set complete */
   return 0;
 }
 

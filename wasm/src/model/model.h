@@ -74,14 +74,20 @@ typedef struct {
  * whatever input it multiplies): every thread prepares its own copy instead of waiting
  * at a barrier for one thread to make a shared one. Thread 0 uses the model's xb/xq/xd. */
 typedef struct {
-  float *xb;   /* [max(n_embd, q_dim)] */
-  int8_t *xq;  /* [max_k32] */
-  float *xd;   /* [max_k32 / 32] */
+  /* each for LT_NB tokens, token t at t·stride */
+  float *xb;   /* [max(n_embd, q_dim)]: normed input, matmul output */
+  int8_t *xq;  /* [max_k32] Q8_0 quants */
+  float *xd;   /* [max_k32 / 32] Q8_0 scales (stride xq_stride / 32) */
   float *xs;   /* [max_k32]: a sub-normed matmul input (bitnet) */
   uint8_t *tab; /* LUT tables of one input (int8 or per-token mode), LT_TAB_BYTES(max_k32) */
   uint8_t *mad; /* MAD int8 activations of one input, LT_MADACT_BYTES(max_k32) */
   float *tmp;   /* [32]: a partial row block */
+  uint32_t xb_stride, xs_stride, xq_stride, tab_stride, mad_stride;
 } lt_scratch;
+
+/* Tokens per prefill block (lt_forward_block): the mpGEMM kernels reuse each weight tile for
+ * up to 8 tokens (LT_MAXTOK in wasm/src/lut). */
+#define LT_NB 8
 
 /* Upper bounds of lt_lut_table_bytes (ags >= 16, int8 or per-token mode) and lt_mad_act_bytes. */
 #define LT_TAB_BYTES(K) ((size_t)(K) * 8 + 16 + (size_t)(K) / 2 + 64)
@@ -104,7 +110,8 @@ typedef struct lt_model {
   /* KV cache, f32: [n_layer][n_ctx][kv_dim] each */
   float *k_cache, *v_cache;
 
-  /* activations (nothing is allocated per token) */
+  /* activations (nothing is allocated per token); x, q, att_out, hb, hb2, rope_cos/sin hold
+   * LT_NB tokens (a prefill block), token t at t·(the size given) */
   float *x;       /* residual stream [n_embd] */
   float *xb;      /* normed input [max(n_embd, q_dim)] */
   float *q;       /* [q_dim] */
@@ -119,7 +126,8 @@ typedef struct lt_model {
 
   /* multi-threaded forward (forward.c) */
   int32_t max_k32;        /* the largest matmul input, rounded up to 32 */
-  int32_t cur_pos;        /* the position being run, for every thread */
+  int32_t cur_pos;        /* the (first) position being run, for every thread */
+  int32_t cur_n;          /* tokens in the block being run */
   lt_scratch scratch[LT_MAX_THREADS]; /* [0] allocated by lt_model_new, [t >= 1] on first use */
 } lt_model;
 
@@ -131,6 +139,8 @@ int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int n
 int lt_model_check(lt_model *m);
 int lt_model_set_arch(lt_model *m, int qkv_bias, int sub_norms, int ffn_act);
 float *lt_forward(lt_model *m, int token, int pos);
+float *lt_forward_block(lt_model *m, const int32_t *tokens, int n, int pos);
+int lt_model_alloc_scratch(lt_model *m, lt_scratch *s);
 int lt_last_error(void);
 
 /* The LUT kernels' entry points (wasm/src/lut). */
