@@ -20,9 +20,10 @@
  *  - Strings: valid UTF-8 only (no overlongs, no surrogates); `\uXXXX` escapes
  *    of surrogates (D800-DFFF) are not allowed (write the character as UTF-8).
  *    Lengths count code points.
- *  - Numbers: integer part of at most 16 digits, fraction of at most 16,
- *    exponent of at most 2 digits; integers are written without fraction or
- *    exponent; numbers with a minimum or maximum without exponent.
+ *  - Numbers: integer part of at most 21 digits, fraction of at most 24,
+ *    exponent of at most 3 digits and a finite value (JSON.stringify of any
+ *    double fits); integers are written without fraction or exponent;
+ *    numbers with a minimum or maximum without exponent.
  *  - No duplicate keys (JSON.parse would keep the last; validators differ).
  * Every value the schema allows has a spelling under this policy, except
  * numbers beyond those digit limits and, for `format`, values outside the
@@ -114,7 +115,7 @@ export class Frame {
     readonly n: number,
     /** string: escape/UTF-8 detail; literal: 1 after an optional space */
     readonly m: number,
-    /** object: ObjAux; key: candidate property indices; free key: its raw bytes as a latin1 string; number: text (bounded only) */
+    /** object: ObjAux; key: candidate property indices; free key: its raw bytes as a latin1 string; number: its text */
     readonly aux: unknown,
   ) {}
 }
@@ -173,10 +174,8 @@ function startValue(node: SchemaNode, parent: Frame, b: number, out: Frame[]): v
         else if (b === CH_0) ph = N_ZERO;
         else if (b > CH_0 && b <= CH_9) { ph = N_INT; n = 1; }
         if (ph < 0) break;
-        if (a.bounded) {
-          const text = String.fromCharCode(b);
-          if (feasible(a, text)) out.push(new Frame(F_NUM, a, parent, ph, n, 0, text));
-        } else out.push(new Frame(F_NUM, a, parent, ph, n, 0, null));
+        const text = String.fromCharCode(b);
+        if (!a.bounded || feasible(a, text)) out.push(new Frame(F_NUM, a, parent, ph, n, 0, text));
         break;
       }
       case K_LITERAL: {
@@ -460,10 +459,10 @@ function numberByte(f: Frame, b: number, out: Frame[]): void {
       break;
   }
   if (ph >= 0) {
-    if (node.bounded) {
-      const text = (f.aux as string) + String.fromCharCode(b);
-      if (feasible(node, text)) out.push(new Frame(F_NUM, node, f.parent, ph, n, 0, text));
-    } else out.push(new Frame(F_NUM, node, f.parent, ph, n, 0, null));
+    const text = (f.aux as string) + String.fromCharCode(b);
+    // bounded: some completion must fit the bounds; exponent digits: the value must stay finite
+    const ok = node.bounded ? feasible(node, text) : ph !== N_EXP || Number.isFinite(Number(text));
+    if (ok) out.push(new Frame(F_NUM, node, f.parent, ph, n, 0, text));
   }
   if (canEnd(f)) advanceFrame(complete(f), b, out);
 }

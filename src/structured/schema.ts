@@ -62,9 +62,11 @@ export const K_ANYOF = 5;
 export const K_NEVER = 6;
 
 /** Longest integer part, fraction and exponent the generator writes (see matcher.ts). */
-export const MAX_INT_DIGITS = 16;
-export const MAX_FRAC_DIGITS = 16;
-export const MAX_EXP_DIGITS = 2;
+// enough for every number JSON.stringify writes (1e20 has 21 digits, 1.2345678901234567e-6
+// is written with 22 fraction digits, 5e-324 has 3 exponent digits)
+export const MAX_INT_DIGITS = 21;
+export const MAX_FRAC_DIGITS = 24;
+export const MAX_EXP_DIGITS = 3;
 
 export interface PropDef {
   name: string;

@@ -3,6 +3,7 @@ import { compileSchema, UnsupportedSchemaError, type JsonSchema } from '../../sr
 import { JsonMatcher, matchesCompletely } from '../../src/structured/matcher.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { validate } from './validator.ts';
+import { rng } from '../tokenizer/helpers.ts';
 
 interface Case {
   name: string;
@@ -95,10 +96,10 @@ const cases: Case[] = [
   {
     name: 'integer',
     schema: { type: 'integer' },
-    valid: ['0', '-0', '7', '-12', '1234567890123456', '-9007199254740993'],
-    invalid: ['01', '1.5', '1.0', '1e3', '+1', '-', '--1', '12345678901234567', '"1"', ' 1', '1 '],
+    valid: ['0', '-0', '7', '-12', '1234567890123456', '-9007199254740993', '100000000000000000000', '123456789012345678901'],
+    invalid: ['01', '1.5', '1.0', '1e3', '+1', '-', '--1', '1234567890123456789012', '"1"', ' 1', '1 '],
     prefixes: ['-'],
-    policy: ['1.0', '1e3', '12345678901234567'],
+    policy: ['1.0', '1e3', '1234567890123456789012'],
   },
   {
     name: 'integer bounds',
@@ -117,9 +118,9 @@ const cases: Case[] = [
   {
     name: 'number',
     schema: { type: 'number' },
-    valid: ['0', '-0.5', '3.14159', '1e5', '1E-7', '-2.5e+10', '0.0', '12e99'],
-    invalid: ['.5', '1.', '1e', '1e+', '01.5', '1e100', 'NaN', 'Infinity', '0x10', '1.2.3'],
-    policy: ['1e100'],
+    valid: ['0', '-0.5', '3.14159', '1e5', '1E-7', '-2.5e+10', '0.0', '12e99', '1e100', '5e-324', '1.7976931348623157e+308',
+      '0.0000012345678901234567', '0.30000000000000004'],
+    invalid: ['.5', '1.', '1e', '1e+', '01.5', '1e309', '2e308', '1e1000', 'NaN', 'Infinity', '0x10', '1.2.3'],
     prefixes: ['1.', '1e', '1e-', '-'],
   },
   {
@@ -327,6 +328,53 @@ describe('JSON matcher', () => {
     }
     expect(checked).toBeGreaterThan(50000);
     expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('completeness: JSON.stringify of random values matches {} and a schema describing the value', () => {
+    const r = rng(99);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+    const randString = (): string => {
+      let out = '';
+      const n = Math.floor(r() * 8);
+      for (let i = 0; i < n; i++) {
+        out += pick([() => 'a', () => '"', () => '\\', () => '\n', () => '\u0001', () => 'é', () => '漢', () => '🎉', () => '/', () => ' ', () => '\u2028',
+          () => String.fromCharCode(32 + Math.floor(r() * 95))])();
+      }
+      return out;
+    };
+    const randNumber = (): number => pick([
+      () => Math.floor(r() * 1000) - 500, () => (r() - 0.5) * 10 ** Math.floor(r() * 40 - 20), () => r(), () => 1e21 * r(),
+      () => Number.MAX_VALUE, () => 5e-324, () => -0, () => 0.1 + 0.2, () => 2 ** 53 + 2,
+    ])();
+    const randValue = (depth: number): unknown => {
+      const k = Math.floor(r() * (depth > 3 ? 4 : 6));
+      if (k === 0) return null;
+      if (k === 1) return r() < 0.5;
+      if (k === 2) return randNumber();
+      if (k === 3) return randString();
+      if (k === 4) return Array.from({ length: Math.floor(r() * 4) }, () => randValue(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(r() * 4); i > 0; i--) o[randString()] = randValue(depth + 1);
+      return o;
+    };
+    const describe = (v: unknown): JsonSchema => {
+      if (v === null) return { type: 'null' };
+      if (typeof v === 'boolean') return { type: 'boolean' };
+      if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e21 ? { type: 'integer' } : { type: 'number' };
+      if (typeof v === 'string') return { type: 'string', maxLength: [...v].length };
+      if (Array.isArray(v)) return { type: 'array', items: { anyOf: v.length ? v.map(describe) : [{}] }, maxItems: v.length };
+      const o = v as Record<string, unknown>;
+      return { type: 'object', properties: Object.fromEntries(Object.entries(o).map(([k, x]) => [k, describe(x)])), required: Object.keys(o) };
+    };
+    for (let i = 0; i < 400; i++) {
+      const v = randValue(0);
+      const text = JSON.stringify(v);
+      expect(matchesCompletely({}, text), text).toBe(true);
+      const schema = describe(v);
+      expect(matchesCompletely(schema, text), `${text} against ${JSON.stringify(schema)}`).toBe(true);
+      expect(matchesCompletely({ enum: [v] }, text), text).toBe(true);
+      expect(matchesCompletely({ const: v }, JSON.stringify(v, null, 0).replace(/([:,])/g, '$1')), text).toBe(true);
+    }
   });
 
   it('every accepted prefix of a valid document is continuable and the matcher state is persistent', () => {
