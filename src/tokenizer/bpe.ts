@@ -22,21 +22,21 @@
  * " 's", " 'm", " 're", " 've". That clean-up is lossy and works across tokens, so the
  * StreamingDetokenizer (token by token) gives the text without it.
  */
-import { InvalidArgumentError, UnsupportedModelError } from '../errors.ts';
+import { UnsupportedModelError } from '../errors.ts';
 import type { GGUFFile } from '../gguf/types.ts';
+import { cleanSpaces, TokenizerBase, utf8Encoder, type DecodeOptions } from './base.ts';
 import { PreTokenizer, preTokenizerSpec, type PreTokenizerSpec } from './pretokenize.ts';
-import { partitionSpecial, specialTokenOrder, wellFormed } from './special.ts';
-import { PairTable, type DecodeOptions, type EncodeOptions, type TokenBytesOptions } from './spm.ts';
-import { TokenType, vocabFromGGUF, type Vocab } from './vocab.ts';
+import { PairTable } from './spm.ts';
+import { vocabFromGGUF, type Vocab } from './vocab.ts';
+
+export { cleanSpaces } from './base.ts';
 
 export interface BpeDecodeOptions extends DecodeOptions {
   /** Apply llama.cpp's clean_spaces passes. Default: what the pre-tokenizer asks for. */
   cleanSpaces?: boolean;
 }
 
-const EMPTY = new Uint8Array(0);
 const WORD_CACHE_LIMIT = 1 << 16;
-const utf8Encoder = new TextEncoder();
 
 /** GPT-2's byte → character table and its inverse. */
 function byteTables(): { byteChar: string[]; charByte: Map<number, number> } {
@@ -60,14 +60,10 @@ export function bytesToBpeText(bytes: ArrayLike<number>): string {
   return s;
 }
 
-export class BpeTokenizer {
-  readonly vocab: Vocab;
+export class BpeTokenizer extends TokenizerBase {
   readonly preTokenizer: PreTokenizer;
   readonly cleanSpaces: boolean;
   readonly ignoreMerges: boolean;
-  private readonly nVocab: number;
-  private readonly idOf = new Map<string, number>();
-  private readonly specialTokens: number[];
   /** Texts of symbols that are no token (merge parts, odd byte characters); ids nVocab + index. */
   private readonly extraTexts: string[] = [];
   private readonly extraIds = new Map<string, number>();
@@ -77,9 +73,7 @@ export class BpeTokenizer {
   private readonly mergedSym: Int32Array;
   /** Symbol for each byte value. */
   private readonly byteSym = new Int32Array(256);
-  private readonly pieces: (Uint8Array | undefined)[];
   private wordCache = new Map<string, number[]>();
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   // merge scratch
   private sym = new Int32Array(64);
@@ -99,14 +93,10 @@ export class BpeTokenizer {
    * @param spec pre-tokenizer; default: from `vocab.pre`
    */
   constructor(vocab: Vocab, merges: readonly string[], spec: PreTokenizerSpec = preTokenizerSpec(vocab.pre)) {
-    this.vocab = vocab;
-    this.nVocab = vocab.tokens.length;
-    for (let i = 0; i < vocab.tokens.length; i++) if (!this.idOf.has(vocab.tokens[i])) this.idOf.set(vocab.tokens[i], i);
+    super(vocab);
     this.preTokenizer = new PreTokenizer(spec);
     this.cleanSpaces = spec.cleanSpaces;
     this.ignoreMerges = spec.ignoreMerges;
-    this.specialTokens = specialTokenOrder(vocab);
-    this.pieces = new Array(this.nVocab);
 
     for (let b = 0; b < 256; b++) this.byteSym[b] = this.intern(BYTE_CHAR[b]);
     this.mergedSym = new Int32Array(merges.length).fill(-1);
@@ -123,10 +113,6 @@ export class BpeTokenizer {
       this.mergedSym[r] = this.intern(first + second);
     }
   }
-
-  get bosId(): number { return this.vocab.bosId; }
-  get eosId(): number { return this.vocab.eosId; }
-  isEog(id: number): boolean { return this.vocab.eogIds.has(id); }
 
   private intern(text: string): number {
     const id = this.idOf.get(text);
@@ -146,22 +132,8 @@ export class BpeTokenizer {
 
   // ---------------------------------------------------------------- encoding
 
-  encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== 'string') throw new InvalidArgumentError('encode() expects a string');
-    const addSpecial = opts.addSpecial ?? true;
-    const parseSpecial = opts.parseSpecial ?? false;
-    const v = this.vocab;
-    const out: number[] = [];
-    text = wellFormed(text);
-    if (addSpecial && v.addBos && v.bosId >= 0) out.push(v.bosId);
-    const frags = text.length > 0 ? partitionSpecial(text, v, this.specialTokens, parseSpecial) : [];
-    for (const f of frags) {
-      if (f.tok >= 0) { out.push(f.tok); continue; }
-      const s = f.start === 0 && f.end === text.length ? text : text.slice(f.start, f.end);
-      for (const word of this.preTokenizer.split(s)) this.encodeWord(word, out);
-    }
-    if (addSpecial && v.addEos && v.eosId >= 0) out.push(v.eosId);
-    return out;
+  protected override encodeText(s: string, _afterSpecial: boolean, out: number[]): void {
+    for (const word of this.preTokenizer.split(s)) this.encodeWord(word, out);
   }
 
   /** Token ids of one pre-tokenized word (original characters), appended to `out`. */
@@ -287,75 +259,18 @@ export class BpeTokenizer {
 
   // ---------------------------------------------------------------- decoding
 
-  private checkId(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.nVocab) {
-      throw new InvalidArgumentError(`token id ${id} is out of range (vocab size ${this.nVocab})`);
-    }
+  protected override normalPiece(text: string): Uint8Array {
+    return decodeBpeText(text);
   }
 
-  /** The bytes of a token's piece with special = true (cached; never handed out). */
-  private piece(id: number): Uint8Array {
-    let p = this.pieces[id];
-    if (p === undefined) {
-      const text = this.vocab.tokens[id];
-      switch (this.vocab.types[id]) {
-        case TokenType.CONTROL:
-        case TokenType.UNKNOWN:
-        case TokenType.USER_DEFINED:
-          p = utf8Encoder.encode(text);
-          break;
-        case TokenType.NORMAL:
-          p = decodeBpeText(text);
-          break;
-        default:
-          p = EMPTY;
-      }
-      this.pieces[id] = p;
-    }
-    return p;
+  /** As the other tokenizers, then llama.cpp's clean-up passes when asked (see the file comment). */
+  override decodeBytes(ids: ArrayLike<number>, opts: BpeDecodeOptions = {}): Uint8Array {
+    const bytes = super.decodeBytes(ids, opts);
+    return (opts.cleanSpaces ?? this.cleanSpaces) ? cleanSpaces(bytes) : bytes;
   }
 
-  private pieceFor(id: number, special: boolean): Uint8Array {
-    if (!special) {
-      const t = this.vocab.types[id];
-      if (t === TokenType.CONTROL || t === TokenType.UNKNOWN) return EMPTY;
-    }
-    return this.piece(id);
-  }
-
-  tokenBytes(id: number, opts: TokenBytesOptions = {}): Uint8Array {
-    this.checkId(id);
-    return this.pieceFor(id, opts.special ?? false).slice();
-  }
-
-  decodeBytes(ids: ArrayLike<number>, opts: BpeDecodeOptions = {}): Uint8Array {
-    const special = !(opts.skipSpecial ?? true);
-    const v = this.vocab;
-    let begin = 0;
-    let end = ids.length;
-    let removeSpace = v.addSpacePrefix;
-    if (opts.removeSpecial && v.addBos && end > 0 && ids[0] === v.bosId) { removeSpace = false; begin = 1; }
-    if (opts.removeSpecial && v.addEos && end > begin && ids[end - 1] === v.eosId) end--;
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (let i = begin; i < end; i++) {
-      const id = ids[i];
-      this.checkId(id);
-      let p = this.pieceFor(id, special);
-      if (removeSpace && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
-      removeSpace = false;
-      parts.push(p);
-      total += p.length;
-    }
-    let bytes: Uint8Array = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) { bytes.set(p, o); o += p.length; }
-    if (opts.cleanSpaces ?? this.cleanSpaces) bytes = cleanSpaces(bytes);
-    return bytes;
-  }
-
-  decode(ids: ArrayLike<number>, opts: BpeDecodeOptions = {}): string {
-    return this.decoder.decode(this.decodeBytes(ids, opts));
+  override decode(ids: ArrayLike<number>, opts: BpeDecodeOptions = {}): string {
+    return super.decode(ids, opts);
   }
 }
 
@@ -371,47 +286,6 @@ export function decodeBpeText(text: string): Uint8Array {
     for (const x of utf8Encoder.encode(`[UNK_BYTE_0x${hex}${text}]`)) out.push(x);
   }
   return Uint8Array.from(out);
-}
-
-/** llama.cpp's clean_spaces passes over detokenized bytes (in place on a copy, as llama.cpp does on its buffer). */
-export function cleanSpaces(bytes: Uint8Array): Uint8Array {
-  const SP = 0x20, Q = 0x27;
-  const a = bytes.slice();
-  // 1: " ?", " !", " .", " ," lose the space
-  let len = a.length;
-  let total = len ? 1 : 0;
-  for (let i = 1; i < len; i++) {
-    const x = a[i];
-    if (a[i - 1] === SP && (x === 0x3f || x === 0x21 || x === 0x2e || x === 0x2c)) total--;
-    a[total++] = x;
-  }
-  // 2: " ' " becomes "'"
-  len = total;
-  total = len ? 1 : 0;
-  for (let i = 1; i < len; i++) {
-    const x = a[i];
-    if (x === Q && i + 1 < len && a[i - 1] === SP && a[i + 1] === SP) {
-      total--;
-      a[++i] = 0;
-    }
-    a[total++] = x;
-  }
-  // 3: " 's", " 'm", " 're", " 've" lose the space
-  len = total;
-  total = len ? 1 : 0;
-  for (let i = 1; i < len; i++) {
-    const x = a[i];
-    if (a[i - 1] === SP && x === Q && i + 1 < len) {
-      const x1 = a[i + 1];
-      if (x1 === 0x73 || x1 === 0x6d) total--;
-      else if (i + 2 < len) {
-        const x2 = a[i + 2];
-        if ((x1 === 0x72 && x2 === 0x65) || (x1 === 0x76 && x2 === 0x65)) total--;
-      }
-    }
-    a[total++] = x;
-  }
-  return a.slice(0, total);
 }
 
 /** Builds a BpeTokenizer from a GGUF file: vocab, merges and the pre-tokenizer llama.cpp would pick. */

@@ -4,7 +4,8 @@
 import { UnsupportedModelError } from '../errors.ts';
 import type { GGUFFile } from '../gguf/types.ts';
 import { bpeTokenizerFromGGUF } from './bpe.ts';
-import { SpmTokenizer, type DecodeOptions, type EncodeOptions, type TokenBytesOptions } from './spm.ts';
+import type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './base.ts';
+import { SpmTokenizer } from './spm.ts';
 import { WpmTokenizer } from './wpm.ts';
 import { vocabFromGGUF, type Vocab } from './vocab.ts';
 
@@ -44,7 +45,7 @@ export type { BpeDecodeOptions } from './bpe.ts';
 export { WpmTokenizer } from './wpm.ts';
 export { PreTokenizer, preTokenizerSpec, KNOWN_PRE_TOKENIZERS } from './pretokenize.ts';
 export type { PreTokenizerSpec } from './pretokenize.ts';
-export type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './spm.ts';
+export type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './base.ts';
 export { StreamingDetokenizer } from './stream.ts';
 export type { StreamOptions } from './stream.ts';
 export { createVocab, vocabFromGGUF, TokenType } from './vocab.ts';

@@ -22,35 +22,15 @@
  * removed from the first token's piece, unless the sequence starts with BOS (llama.cpp
  * keeps the space after a BOS; with `removeSpecial` it drops the BOS and still keeps it).
  */
-import { InvalidArgumentError } from '../errors.ts';
-import { partitionSpecial, specialTokenOrder, wellFormed, type Fragment } from './special.ts';
-import { TokenType, type Vocab } from './vocab.ts';
+import { byteTokenValue, TokenizerBase, utf8Encoder, type EncodeOptions } from './base.ts';
+import type { Vocab } from './vocab.ts';
 
-export interface EncodeOptions {
-  /** Add BOS / EOS as the vocab asks (tokenizer.ggml.add_bos_token / add_eos_token). Default true. */
-  addSpecial?: boolean;
-  /** Recognise control-token texts such as "<s>" in the input. Default false. */
-  parseSpecial?: boolean;
-}
-
-export interface DecodeOptions {
-  /** Render control and unknown tokens as "" (default true); false renders their text. */
-  skipSpecial?: boolean;
-  /** Drop a leading BOS / trailing EOS when the vocab adds them (llama.cpp's remove_special). Default false. */
-  removeSpecial?: boolean;
-}
-
-export interface TokenBytesOptions {
-  /** Give control and unknown tokens their text instead of nothing. Default false. */
-  special?: boolean;
-}
+export type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './base.ts';
 
 const SPACE_MARK = '\u2581';
-const EMPTY = new Uint8Array(0);
 const SEGMENT_CACHE_LIMIT = 1 << 16;
 /** Runs up to this many characters are merged by scanning instead of with the heap (same result, faster). */
 const SCAN_MERGE_MAX = 32;
-const utf8Encoder = new TextEncoder();
 
 /** Open-addressing hash map from a pair of non-negative int32 keys to an int32 value. */
 export class PairTable {
@@ -103,17 +83,10 @@ export class PairTable {
   }
 }
 
-export class SpmTokenizer {
-  readonly vocab: Vocab;
-  private readonly nVocab: number;
-  private readonly idOf = new Map<string, number>();
-  private readonly maxTokenLen: number;
+export class SpmTokenizer extends TokenizerBase {
   /** Byte-fallback token per byte value, -1 where the vocab has none. */
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly hasAllByteTokens: boolean;
-  /** Control / user-defined / unknown tokens, longest UTF-8 text first. */
-  private readonly specialTokens: number[];
-  private readonly pieces: (Uint8Array | undefined)[];
 
   // Symbol ids: a token id, or (for a character that is not a token) nVocab + index into extraTexts.
   private bmpSym = new Int32Array(0x10000).fill(-1);
@@ -152,20 +125,8 @@ export class SpmTokenizer {
   private heapTok = new Int32Array(0);
   private heapN = 0;
 
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
   constructor(vocab: Vocab) {
-    this.vocab = vocab;
-    const { tokens } = vocab;
-    this.nVocab = tokens.length;
-    let maxLen = 0;
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i];
-      if (!this.idOf.has(t)) this.idOf.set(t, i);
-      if (t.length > maxLen) maxLen = t.length;
-    }
-    this.maxTokenLen = maxLen;
-
+    super(vocab);
     const hex = '0123456789ABCDEF';
     let all = true;
     for (let b = 0; b < 256; b++) {
@@ -176,52 +137,22 @@ export class SpmTokenizer {
       else this.byteIds[b] = id;
     }
     this.hasAllByteTokens = all;
-
-    this.specialTokens = specialTokenOrder(vocab);
-    this.pieces = new Array(tokens.length);
   }
 
-  get bosId(): number { return this.vocab.bosId; }
-  get eosId(): number { return this.vocab.eosId; }
-  /** True when `id` ends generation (EOS, EOT, ...). */
-  isEog(id: number): boolean { return this.vocab.eogIds.has(id); }
   /** True when the vocab has a byte token for every byte value, so no input needs the unknown token. */
   get hasByteFallback(): boolean { return this.hasAllByteTokens; }
 
   // ---------------------------------------------------------------- encoding
 
-  encode(text: string, opts: EncodeOptions = {}): number[] {
-    const addSpecial = opts.addSpecial ?? true;
-    const parseSpecial = opts.parseSpecial ?? false;
-    const v = this.vocab;
-    const out: number[] = [];
-    if (typeof text !== 'string') throw new InvalidArgumentError('encode() expects a string');
-    text = wellFormed(text);
+  override encode(text: string, opts?: EncodeOptions): number[] {
     if (this.extraTexts.length > 1 << 20 || this.memo.size > 1 << 22) this.resetCaches();
-
-    if (addSpecial && v.addBos && v.bosId >= 0) out.push(v.bosId);
-
-    const frags = text.length > 0 ? this.partition(text, parseSpecial) : [];
-    let prevSpecial = true;
-    for (const f of frags) {
-      if (f.tok >= 0) {
-        out.push(f.tok);
-        prevSpecial = true;
-        continue;
-      }
-      let s = f.start === 0 && f.end === text.length ? text : text.slice(f.start, f.end);
-      if (v.addSpacePrefix && prevSpecial) s = ' ' + s;
-      this.encodeFragment(s.replaceAll(' ', SPACE_MARK), out);
-      prevSpecial = false;
-    }
-
-    if (addSpecial && v.addEos && v.eosId >= 0) out.push(v.eosId);
-    return out;
+    return super.encode(text, opts);
   }
 
-  /** Splits special-token texts out of `text` exactly as llama.cpp's tokenizer_st_partition. */
-  private partition(text: string, parseSpecial: boolean): Fragment[] {
-    return partitionSpecial(text, this.vocab, this.specialTokens, parseSpecial);
+  /** One fragment: a leading space when `addSpacePrefix` and it follows a special token (or starts), every " " as "▁". */
+  protected override encodeText(s: string, afterSpecial: boolean, out: number[]): void {
+    if (this.vocab.addSpacePrefix && afterSpecial) s = ' ' + s;
+    this.encodeFragment(s.replaceAll(' ', SPACE_MARK), out);
   }
 
   private resetCaches(): void {
@@ -542,86 +473,11 @@ export class SpmTokenizer {
 
   // ---------------------------------------------------------------- decoding
 
-  private checkId(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.nVocab) {
-      throw new InvalidArgumentError(`token id ${id} is out of range (vocab size ${this.nVocab})`);
-    }
+  protected override normalPiece(text: string): Uint8Array {
+    return utf8Encoder.encode(text.replaceAll(SPACE_MARK, ' '));
   }
 
-  /** The bytes of a token's piece with special = true (shared cache; never handed out). */
-  private piece(id: number): Uint8Array {
-    let p = this.pieces[id];
-    if (p === undefined) {
-      const text = this.vocab.tokens[id];
-      switch (this.vocab.types[id]) {
-        case TokenType.CONTROL:
-        case TokenType.UNKNOWN:
-        case TokenType.USER_DEFINED:
-          p = utf8Encoder.encode(text);
-          break;
-        case TokenType.NORMAL:
-          p = utf8Encoder.encode(text.replaceAll(SPACE_MARK, ' '));
-          break;
-        case TokenType.BYTE: {
-          // llama.cpp: strtol over the two characters after "<0x".
-          const m = /^[0-9a-fA-F]{1,2}/.exec(text.substr(3, 2));
-          p = Uint8Array.of(m ? parseInt(m[0], 16) : 0);
-          break;
-        }
-        default:
-          p = EMPTY; // unused / undefined tokens render as nothing
-      }
-      this.pieces[id] = p;
-    }
-    return p;
-  }
-
-  private pieceFor(id: number, special: boolean): Uint8Array {
-    if (!special) {
-      const t = this.vocab.types[id];
-      if (t === TokenType.CONTROL || t === TokenType.UNKNOWN) return EMPTY;
-    }
-    return this.piece(id);
-  }
-
-  /** The bytes one token contributes to the output (a fresh copy). */
-  tokenBytes(id: number, opts: TokenBytesOptions = {}): Uint8Array {
-    this.checkId(id);
-    return this.pieceFor(id, opts.special ?? false).slice();
-  }
-
-  /** Token ids to bytes, with llama.cpp's detokenize rules (see the file comment). */
-  decodeBytes(ids: ArrayLike<number>, opts: DecodeOptions = {}): Uint8Array {
-    const special = !(opts.skipSpecial ?? true);
-    const v = this.vocab;
-    let begin = 0;
-    let end = ids.length;
-    let removeSpace = v.addSpacePrefix;
-    if (opts.removeSpecial && v.addBos && end > 0 && ids[0] === v.bosId) {
-      removeSpace = false;
-      begin = 1;
-    }
-    if (opts.removeSpecial && v.addEos && end > begin && ids[end - 1] === v.eosId) end--;
-
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (let i = begin; i < end; i++) {
-      const id = ids[i];
-      this.checkId(id);
-      let p = this.pieceFor(id, special);
-      if (removeSpace && p.length > 0 && p[0] === 0x20) p = p.subarray(1);
-      removeSpace = false;
-      parts.push(p);
-      total += p.length;
-    }
-    const bytes = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) { bytes.set(p, o); o += p.length; }
-    return bytes;
-  }
-
-  /** Token ids to text; bytes that are not valid UTF-8 become U+FFFD. */
-  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
-    return this.decoder.decode(this.decodeBytes(ids, opts));
+  protected override bytePiece(text: string): Uint8Array {
+    return byteTokenValue(text);
   }
 }

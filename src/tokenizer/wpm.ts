@@ -17,15 +17,8 @@
  * back. decode() follows llama.cpp: "▁" → " ", control tokens render as nothing unless
  * `skipSpecial: false`, then llama.cpp's clean_spaces pass.
  */
-import { InvalidArgumentError } from '../errors.ts';
-import { cleanSpaces } from './bpe.ts';
+import { byteTokenValue, cleanSpaces, TokenizerBase, utf8Encoder, type DecodeOptions } from './base.ts';
 import { cpFlags, CP_CONTROL, CP_PUNCTUATION, CP_SYMBOL, CP_WHITESPACE } from './pretokenize.ts';
-import { partitionSpecial, specialTokenOrder, wellFormed } from './special.ts';
-import type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './spm.ts';
-import { TokenType, type Vocab } from './vocab.ts';
-
-const EMPTY = new Uint8Array(0);
-const utf8Encoder = new TextEncoder();
 
 const nfdFirst = new Map<number, number>();
 /** First code point of the NFD form (llama.cpp's unicode_cpts_normalize_nfd). */
@@ -83,46 +76,14 @@ export function wpmWords(text: string): string[] {
   return words;
 }
 
-export class WpmTokenizer {
-  readonly vocab: Vocab;
-  private readonly idOf = new Map<string, number>();
-  private readonly maxTokenLen: number;
-  private readonly specialTokens: number[];
-  private readonly pieces: (Uint8Array | undefined)[];
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  private readonly cleanSpaces = true;
-
-  constructor(vocab: Vocab) {
-    this.vocab = vocab;
-    let max = 0;
-    for (let i = 0; i < vocab.tokens.length; i++) {
-      const t = vocab.tokens[i];
-      if (!this.idOf.has(t)) this.idOf.set(t, i);
-      if (t.length > max) max = t.length;
-    }
-    this.maxTokenLen = max;
-    this.specialTokens = specialTokenOrder(vocab);
-    this.pieces = new Array(vocab.tokens.length);
+export class WpmTokenizer extends TokenizerBase {
+  /** Ends with [SEP] (when the vocab has one) instead of EOS. */
+  protected override closingToken(): number {
+    return this.vocab.sepId;
   }
 
-  get bosId(): number { return this.vocab.bosId; }
-  get eosId(): number { return this.vocab.eosId; }
-  isEog(id: number): boolean { return this.vocab.eogIds.has(id); }
-
-  encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== 'string') throw new InvalidArgumentError('encode() expects a string');
-    const addSpecial = opts.addSpecial ?? true;
-    const v = this.vocab;
-    const out: number[] = [];
-    text = wellFormed(text);
-    if (addSpecial && v.addBos && v.bosId >= 0) out.push(v.bosId);
-    const frags = text.length > 0 ? partitionSpecial(text, v, this.specialTokens, opts.parseSpecial ?? false) : [];
-    for (const f of frags) {
-      if (f.tok >= 0) { out.push(f.tok); continue; }
-      for (const w of wpmWords(text.slice(f.start, f.end))) this.encodeWord(w, out);
-    }
-    if (addSpecial && v.sepId >= 0) out.push(v.sepId);
-    return out;
+  protected override encodeText(s: string, _afterSpecial: boolean, out: number[]): void {
+    for (const w of wpmWords(s)) this.encodeWord(w, out);
   }
 
   private encodeWord(word: string, out: number[]): void {
@@ -143,45 +104,16 @@ export class WpmTokenizer {
     if (out.length === start && this.vocab.unkId >= 0) out.push(this.vocab.unkId);
   }
 
-  private checkId(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocab.tokens.length) {
-      throw new InvalidArgumentError(`token id ${id} is out of range (vocab size ${this.vocab.tokens.length})`);
-    }
+  protected override normalPiece(text: string): Uint8Array {
+    return utf8Encoder.encode(text.replaceAll('\u2581', ' '));
   }
 
-  private piece(id: number, special: boolean): Uint8Array {
-    const t = this.vocab.types[id];
-    if (t === TokenType.CONTROL || t === TokenType.UNKNOWN) return special ? utf8Encoder.encode(this.vocab.tokens[id]) : EMPTY;
-    let p = this.pieces[id];
-    if (p === undefined) {
-      const text = this.vocab.tokens[id];
-      if (t === TokenType.USER_DEFINED) p = utf8Encoder.encode(text);
-      else if (t === TokenType.NORMAL) p = utf8Encoder.encode(text.replaceAll('\u2581', ' '));
-      else if (t === TokenType.BYTE) {
-        const m = /^[0-9a-fA-F]{1,2}/.exec(text.substr(3, 2));
-        p = Uint8Array.of(m ? parseInt(m[0], 16) : 0);
-      } else p = EMPTY;
-      this.pieces[id] = p;
-    }
-    return p;
+  protected override bytePiece(text: string): Uint8Array {
+    return byteTokenValue(text);
   }
 
-  tokenBytes(id: number, opts: TokenBytesOptions = {}): Uint8Array {
-    this.checkId(id);
-    return this.piece(id, opts.special ?? false).slice();
-  }
-
-  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
-    const special = !(opts.skipSpecial ?? true);
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      this.checkId(ids[i]);
-      parts.push(this.piece(ids[i], special));
-    }
-    const total = parts.reduce((a, p) => a + p.length, 0);
-    const bytes = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) { bytes.set(p, o); o += p.length; }
-    return this.decoder.decode(this.cleanSpaces ? cleanSpaces(bytes) : bytes);
+  /** Every token's piece (no BOS / EOS removal, no space-prefix removal), then llama.cpp's clean_spaces pass. */
+  override decodeBytes(ids: ArrayLike<number>, opts: DecodeOptions = {}): Uint8Array {
+    return cleanSpaces(this.joinPieces(ids, 0, ids.length, !(opts.skipSpecial ?? true), false));
   }
 }
