@@ -48,9 +48,12 @@ export type TensorBytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint
 
 const enc = new TextEncoder();
 
-/** Little-endian growable buffer for the header. */
+/**
+ * Little-endian growable byte buffer (the writer's header; tests use it to hand-build
+ * corrupt files). Every method returns the buffer, so calls chain.
+ */
 // (each method takes its offset before touching this.dv/this.buf: take() may replace them)
-class HeaderBuffer {
+export class ByteWriter {
   private buf = new Uint8Array(1 << 16);
   private dv = new DataView(this.buf.buffer);
   length = 0;
@@ -69,19 +72,28 @@ class HeaderBuffer {
     return at;
   }
 
-  u8(v: number) { const at = this.take(1); this.dv.setUint8(at, v); }
-  i8(v: number) { const at = this.take(1); this.dv.setInt8(at, v); }
-  u16(v: number) { const at = this.take(2); this.dv.setUint16(at, v, true); }
-  i16(v: number) { const at = this.take(2); this.dv.setInt16(at, v, true); }
-  u32(v: number) { const at = this.take(4); this.dv.setUint32(at, v, true); }
-  i32(v: number) { const at = this.take(4); this.dv.setInt32(at, v, true); }
-  f32(v: number) { const at = this.take(4); this.dv.setFloat32(at, v, true); }
-  f64(v: number) { const at = this.take(8); this.dv.setFloat64(at, v, true); }
-  u64(v: number | bigint) { const at = this.take(8); this.dv.setBigUint64(at, BigInt(v), true); }
-  i64(v: number | bigint) { const at = this.take(8); this.dv.setBigInt64(at, BigInt(v), true); }
-  bytes(b: Uint8Array) { const at = this.take(b.length); this.buf.set(b, at); }
-  str(s: string) { const b = enc.encode(s); this.u64(b.length); this.bytes(b); }
-  zeros(n: number) { const at = this.take(n); this.buf.fill(0, at, this.length); }
+  u8(v: number): this { const at = this.take(1); this.dv.setUint8(at, v); return this; }
+  i8(v: number): this { const at = this.take(1); this.dv.setInt8(at, v); return this; }
+  u16(v: number): this { const at = this.take(2); this.dv.setUint16(at, v, true); return this; }
+  i16(v: number): this { const at = this.take(2); this.dv.setInt16(at, v, true); return this; }
+  u32(v: number): this { const at = this.take(4); this.dv.setUint32(at, v, true); return this; }
+  i32(v: number): this { const at = this.take(4); this.dv.setInt32(at, v, true); return this; }
+  f32(v: number): this { const at = this.take(4); this.dv.setFloat32(at, v, true); return this; }
+  f64(v: number): this { const at = this.take(8); this.dv.setFloat64(at, v, true); return this; }
+  u64(v: number | bigint): this { const at = this.take(8); this.dv.setBigUint64(at, BigInt(v), true); return this; }
+  i64(v: number | bigint): this { const at = this.take(8); this.dv.setBigInt64(at, BigInt(v), true); return this; }
+  bytes(b: Uint8Array): this { const at = this.take(b.length); this.buf.set(b, at); return this; }
+  /** u64 length + UTF-8 bytes; a Uint8Array is written as it is (tests: invalid UTF-8). */
+  str(s: string | Uint8Array): this {
+    const b = typeof s === 'string' ? enc.encode(s) : s;
+    return this.u64(b.length).bytes(b);
+  }
+  zeros(n: number): this { const at = this.take(n); this.buf.fill(0, at, this.length); return this; }
+  /** Zeros up to the next multiple of `alignment`. */
+  padTo(alignment: number): this {
+    const r = this.length % alignment;
+    return r === 0 ? this : this.zeros(alignment - r);
+  }
   toBytes(): Uint8Array { return this.buf.slice(0, this.length); }
 }
 
@@ -91,7 +103,7 @@ function checkRange(key: string, type: GGUFValueType, v: number, lo: number, hi:
   }
 }
 
-function writeValue(h: HeaderBuffer, key: string, type: GGUFValueType, v: unknown): void {
+function writeValue(h: ByteWriter, key: string, type: GGUFValueType, v: unknown): void {
   const T = GGUFValueType;
   switch (type) {
     case T.UINT8: checkRange(key, type, v as number, 0, 0xff); h.u8(v as number); break;
@@ -233,7 +245,7 @@ export class GGUFWriter {
 
   /** The header: fixed fields, metadata, tensor infos, zero padding to the alignment. */
   header(): Uint8Array {
-    const h = new HeaderBuffer();
+    const h = new ByteWriter();
     h.bytes(enc.encode('GGUF'));
     h.u32(3);
     h.u64(this.infos.length);
@@ -250,7 +262,7 @@ export class GGUFWriter {
       h.u32(t.type);
       h.u64(t.relativeOffset);
     }
-    h.zeros(this.pad(h.length) - h.length);
+    h.padTo(this.alignment);
     return h.toBytes();
   }
 

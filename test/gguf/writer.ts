@@ -5,52 +5,11 @@
  */
 import { GGUFValueType } from '../../src/gguf/types.ts';
 import { tensorByteSize } from '../../src/gguf/ggml-types.ts';
+import { ByteWriter } from '../../src/gguf/writer.ts';
+
+export { ByteWriter } from '../../src/gguf/writer.ts';
 
 const enc = new TextEncoder();
-
-/** Little-endian growable byte buffer. */
-export class ByteWriter {
-  private buf = new Uint8Array(256);
-  private dv = new DataView(this.buf.buffer);
-  length = 0;
-
-  private grow(n: number): number {
-    const at = this.length;
-    if (at + n > this.buf.length) {
-      let cap = this.buf.length * 2;
-      while (cap < at + n) cap *= 2;
-      const b = new Uint8Array(cap);
-      b.set(this.buf.subarray(0, at));
-      this.buf = b;
-      this.dv = new DataView(b.buffer);
-    }
-    this.length = at + n;
-    return at;
-  }
-
-  u8(v: number): this { const at = this.grow(1); this.dv.setUint8(at, v); return this; }
-  i8(v: number): this { const at = this.grow(1); this.dv.setInt8(at, v); return this; }
-  u16(v: number): this { const at = this.grow(2); this.dv.setUint16(at, v, true); return this; }
-  i16(v: number): this { const at = this.grow(2); this.dv.setInt16(at, v, true); return this; }
-  u32(v: number): this { const at = this.grow(4); this.dv.setUint32(at, v, true); return this; }
-  i32(v: number): this { const at = this.grow(4); this.dv.setInt32(at, v, true); return this; }
-  f32(v: number): this { const at = this.grow(4); this.dv.setFloat32(at, v, true); return this; }
-  f64(v: number): this { const at = this.grow(8); this.dv.setFloat64(at, v, true); return this; }
-  u64(v: number | bigint): this { const at = this.grow(8); this.dv.setBigUint64(at, BigInt(v), true); return this; }
-  i64(v: number | bigint): this { const at = this.grow(8); this.dv.setBigInt64(at, BigInt(v), true); return this; }
-  bytes(b: Uint8Array): this { const at = this.grow(b.length); this.buf.set(b, at); return this; }
-  /** u64 length + bytes; a Uint8Array is written raw (for invalid UTF-8). */
-  str(s: string | Uint8Array): this {
-    const b = typeof s === 'string' ? enc.encode(s) : s;
-    return this.u64(b.length).bytes(b);
-  }
-  zeros(n: number): this { this.grow(n); return this; }
-  padTo(alignment: number): this {
-    const r = this.length % alignment;
-    return r === 0 ? this : this.zeros(alignment - r);
-  }
-  toBytes(): Uint8Array { return this.buf.slice(0, this.length); }
-}
 
 /** An array value for the writer: element type plus items (WArray items when elemType is ARRAY). */
 export interface WArray {
