@@ -8,7 +8,8 @@
  * scales around that one and keeps the best; we do not (fine for random weights).
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { legacyCodec, putF16, stats, h16 } from './legacy.ts';
+import { h16, putF16 } from './block.ts';
+import { legacyCodec, stats } from './legacy.ts';
 import { fr } from './types.ts';
 
 /** ggml-common.h kvalues_iq4nl. */

@@ -35,40 +35,17 @@
  * make_qkx2_quants); we do not, so our error is somewhat larger, the layout identical.
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { f16Table, f32ToF16Bits } from './half.ts';
-import { checkBytes, checkLength, fr, roundAway, type QuantCodec } from './types.ts';
+import { blockCodec, h16, putF16 } from './block.ts';
+import { fr, roundAway, type QuantCodec } from './types.ts';
 
 const QK_K = 256;
 
-const h16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
-function putF16(b: Uint8Array, o: number, x: number): number {
-  const h = f32ToF16Bits(x);
-  b[o] = h & 255;
-  b[o + 1] = h >> 8;
-  return f16Table()[h];
-}
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
 
 function codec(type: number, name: string, typeSize: number,
   quantBlock: (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void,
   deqBlock: (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void): QuantCodec {
-  return {
-    type, name, blockSize: QK_K, typeSize, granule: QK_K,
-    quantize(x) {
-      checkLength(name, x.length, QK_K);
-      const nb = x.length / QK_K, out = new Uint8Array(nb * typeSize);
-      for (let i = 0; i < nb; i++) quantBlock(x, i * QK_K, out, i * typeSize);
-      return out;
-    },
-    dequantize(b, n, out = new Float32Array(n)) {
-      checkLength(name, n, QK_K);
-      const nb = n / QK_K;
-      checkBytes(name, b, nb * typeSize);
-      const t = f16Table();
-      for (let i = 0; i < nb; i++) deqBlock(b, i * typeSize, t, out, i * QK_K);
-      return out;
-    },
-  };
+  return blockCodec(type, name, QK_K, typeSize, quantBlock, deqBlock);
 }
 
 /**

@@ -16,16 +16,10 @@
  * `dequantize_row_*` operation by operation in f32.
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { f16Table, f32ToF16Bits } from './half.ts';
-import { checkBytes, checkLength, fr, roundAway, type QuantCodec } from './types.ts';
+import { blockCodec, h16, putF16 } from './block.ts';
+import { fr, roundAway, type QuantCodec } from './types.ts';
 
 const QK = 32;
-
-function putF16(b: Uint8Array, o: number, x: number): void {
-  const h = f32ToF16Bits(x);
-  b[o] = h & 255;
-  b[o + 1] = h >> 8;
-}
 
 /** The value with the largest magnitude (signed), and the min and max, of x[o..o+n). */
 function stats(x: ArrayLike<number>, o: number, n: number): { amax: number; max: number; lo: number; hi: number } {
@@ -42,26 +36,9 @@ function stats(x: ArrayLike<number>, o: number, n: number): { amax: number; max:
 function codec(type: number, name: string, typeSize: number,
   quantBlock: (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void,
   deqBlock: (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void): QuantCodec {
-  return {
-    type, name, blockSize: QK, typeSize, granule: QK,
-    quantize(x) {
-      checkLength(name, x.length, QK);
-      const nb = x.length / QK, out = new Uint8Array(nb * typeSize);
-      for (let i = 0; i < nb; i++) quantBlock(x, i * QK, out, i * typeSize);
-      return out;
-    },
-    dequantize(b, n, out = new Float32Array(n)) {
-      checkLength(name, n, QK);
-      const nb = n / QK;
-      checkBytes(name, b, nb * typeSize);
-      const t = f16Table();
-      for (let i = 0; i < nb; i++) deqBlock(b, i * typeSize, t, out, i * QK);
-      return out;
-    },
-  };
+  return blockCodec(type, name, QK, typeSize, quantBlock, deqBlock);
 }
 
-const h16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
 const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 
 export const Q4_0 = codec(GGMLType.Q4_0, 'Q4_0', 18, (x, o, b, bo) => {
@@ -161,4 +138,4 @@ export const Q8_0 = codec(GGMLType.Q8_0, 'Q8_0', 34, (x, o, b, bo) => {
 });
 
 /** Shared by IQ4_NL (iq4.ts): the same 32-element block helpers. */
-export { codec as legacyCodec, putF16, stats, h16 };
+export { codec as legacyCodec, stats };

@@ -27,16 +27,10 @@
  * make-model writes for these types.
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { f16Table, f32ToF16Bits } from './half.ts';
+import { blockCodec, h16, putF16 } from './block.ts';
 import { checkBytes, checkLength, fr, roundAway, type QuantCodec } from './types.ts';
 
 const QK_K = 256;
-const h16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
-function putF16(b: Uint8Array, o: number, x: number): void {
-  const h = f32ToF16Bits(x);
-  b[o] = h & 255;
-  b[o + 1] = h >> 8;
-}
 function amax(x: ArrayLike<number>, o: number, n: number): number {
   let m = 0;
   for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(x[o + i]));
@@ -48,41 +42,24 @@ function trit(v: number, id: number): number {
   return (t < -1 ? -1 : t > 1 ? 1 : t) + 1;
 }
 
-export const TQ2_0: QuantCodec = {
-  type: GGMLType.TQ2_0, name: 'TQ2_0', blockSize: QK_K, typeSize: 66, granule: QK_K,
-  quantize(x) {
-    checkLength('TQ2_0', x.length, QK_K);
-    const nb = x.length / QK_K, out = new Uint8Array(nb * 66);
-    for (let i = 0; i < nb; i++) {
-      const o = i * QK_K, bo = i * 66;
-      const d = amax(x, o, QK_K), id = d ? 1 / d : 0;
-      for (let j = 0; j < 64; j += 32) {
-        for (let m = 0; m < 32; m++) {
-          let q = 0;
-          for (let n = 0; n < 4; n++) q |= trit(x[o + 4 * j + 32 * n + m], id) << (2 * n);
-          out[bo + j + m] = q;
-        }
-      }
-      putF16(out, bo + 64, d);
+export const TQ2_0: QuantCodec = blockCodec(GGMLType.TQ2_0, 'TQ2_0', QK_K, 66, (x, o, out, bo) => {
+  const d = amax(x, o, QK_K), id = d ? 1 / d : 0;
+  for (let j = 0; j < 64; j += 32) {
+    for (let m = 0; m < 32; m++) {
+      let q = 0;
+      for (let n = 0; n < 4; n++) q |= trit(x[o + 4 * j + 32 * n + m], id) << (2 * n);
+      out[bo + j + m] = q;
     }
-    return out;
-  },
-  dequantize(b, n, y = new Float32Array(n)) {
-    checkLength('TQ2_0', n, QK_K);
-    const nb = n / QK_K;
-    checkBytes('TQ2_0', b, nb * 66);
-    const t = f16Table();
-    for (let i = 0; i < nb; i++) {
-      const bo = i * 66, yo = i * QK_K, d = t[h16(b, bo + 64)];
-      for (let j = 0; j < 64; j += 32) {
-        for (let l = 0; l < 4; l++) {
-          for (let m = 0; m < 32; m++) y[yo + 4 * j + 32 * l + m] = fr((((b[bo + j + m] >> (2 * l)) & 3) - 1) * d);
-        }
-      }
+  }
+  putF16(out, bo + 64, d);
+}, (b, bo, t, y, yo) => {
+  const d = t[h16(b, bo + 64)];
+  for (let j = 0; j < 64; j += 32) {
+    for (let l = 0; l < 4; l++) {
+      for (let m = 0; m < 32; m++) y[yo + 4 * j + 32 * l + m] = fr((((b[bo + j + m] >> (2 * l)) & 3) - 1) * d);
     }
-    return y;
-  },
-};
+  }
+});
 
 const POW3 = [1, 3, 9, 27, 81, 243];
 
@@ -94,36 +71,19 @@ function packTrits(digits: number[]): number {
 }
 const unpackTrit = (byte: number, n: number) => ((((byte * POW3[n]) & 255) * 3) >> 8);
 
-export const TQ1_0: QuantCodec = {
-  type: GGMLType.TQ1_0, name: 'TQ1_0', blockSize: QK_K, typeSize: 54, granule: QK_K,
-  quantize(x) {
-    checkLength('TQ1_0', x.length, QK_K);
-    const nb = x.length / QK_K, out = new Uint8Array(nb * 54);
-    for (let i = 0; i < nb; i++) {
-      const o = i * QK_K, bo = i * 54;
-      const d = amax(x, o, QK_K), id = d ? 1 / d : 0;
-      const tr = (e: number) => trit(x[o + e], id);
-      for (let m = 0; m < 32; m++) out[bo + m] = packTrits([0, 1, 2, 3, 4].map((n) => tr(32 * n + m)));
-      for (let m = 0; m < 16; m++) out[bo + 32 + m] = packTrits([0, 1, 2, 3, 4].map((n) => tr(160 + 16 * n + m)));
-      for (let j = 0; j < 4; j++) out[bo + 48 + j] = packTrits([0, 1, 2, 3].map((n) => tr(240 + 4 * n + j)));
-      putF16(out, bo + 52, d);
-    }
-    return out;
-  },
-  dequantize(b, n, y = new Float32Array(n)) {
-    checkLength('TQ1_0', n, QK_K);
-    const nb = n / QK_K;
-    checkBytes('TQ1_0', b, nb * 54);
-    const t = f16Table();
-    for (let i = 0; i < nb; i++) {
-      const bo = i * 54, yo = i * QK_K, d = t[h16(b, bo + 52)];
-      for (let k = 0; k < 5; k++) for (let m = 0; m < 32; m++) y[yo + 32 * k + m] = fr((unpackTrit(b[bo + m], k) - 1) * d);
-      for (let k = 0; k < 5; k++) for (let m = 0; m < 16; m++) y[yo + 160 + 16 * k + m] = fr((unpackTrit(b[bo + 32 + m], k) - 1) * d);
-      for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) y[yo + 240 + 4 * k + j] = fr((unpackTrit(b[bo + 48 + j], k) - 1) * d);
-    }
-    return y;
-  },
-};
+export const TQ1_0: QuantCodec = blockCodec(GGMLType.TQ1_0, 'TQ1_0', QK_K, 54, (x, o, out, bo) => {
+  const d = amax(x, o, QK_K), id = d ? 1 / d : 0;
+  const tr = (e: number) => trit(x[o + e], id);
+  for (let m = 0; m < 32; m++) out[bo + m] = packTrits([0, 1, 2, 3, 4].map((n) => tr(32 * n + m)));
+  for (let m = 0; m < 16; m++) out[bo + 32 + m] = packTrits([0, 1, 2, 3, 4].map((n) => tr(160 + 16 * n + m)));
+  for (let j = 0; j < 4; j++) out[bo + 48 + j] = packTrits([0, 1, 2, 3].map((n) => tr(240 + 4 * n + j)));
+  putF16(out, bo + 52, d);
+}, (b, bo, t, y, yo) => {
+  const d = t[h16(b, bo + 52)];
+  for (let k = 0; k < 5; k++) for (let m = 0; m < 32; m++) y[yo + 32 * k + m] = fr((unpackTrit(b[bo + m], k) - 1) * d);
+  for (let k = 0; k < 5; k++) for (let m = 0; m < 16; m++) y[yo + 160 + 16 * k + m] = fr((unpackTrit(b[bo + 32 + m], k) - 1) * d);
+  for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) y[yo + 240 + 4 * k + j] = fr((unpackTrit(b[bo + 48 + j], k) - 1) * d);
+});
 
 /** I2_S group size (x86 layout). */
 export const QK_I2_S = 128;
