@@ -156,19 +156,11 @@ export class Sampler {
    * prompt tokens, so the penalties see them, as llama.cpp does).
    */
   sample(logits: Float32Array): number {
-    this.checkLogits(logits);
-    this.adjust(logits);
-    try {
-      if (this.options.temperature <= 0) {
-        const t = argmaxF32(logits, this.vocabSize);
-        if (!(logits[t] > -Infinity)) throw allBanned();
-        return t;
-      }
+    return this.withAdjusted(logits, () => {
+      if (this.options.temperature <= 0) return this.greedy(logits);
       this.truncate(logits);
       return this.draw(logits);
-    } finally {
-      this.restore(logits);
-    }
+    });
   }
 
   /**
@@ -177,14 +169,8 @@ export class Sampler {
    * Greedy gives the argmax with probability 1. Allocates its result.
    */
   distribution(logits: Float32Array): SamplerDistribution {
-    this.checkLogits(logits);
-    this.adjust(logits);
-    try {
-      if (this.options.temperature <= 0) {
-        const t = argmaxF32(logits, this.vocabSize);
-        if (!(logits[t] > -Infinity)) throw allBanned();
-        return { ids: Int32Array.of(t), probs: Float64Array.of(1) };
-      }
+    return this.withAdjusted(logits, () => {
+      if (this.options.temperature <= 0) return { ids: Int32Array.of(this.greedy(logits)), probs: Float64Array.of(1) };
       this.truncate(logits);
       const sum = this.weigh(logits);
       const n = this.nCand;
@@ -192,9 +178,25 @@ export class Sampler {
       const probs = new Float64Array(n);
       for (let i = 0; i < n; i++) probs[i] = this.w![i] / sum;
       return { ids, probs };
+    });
+  }
+
+  /** Checks `logits`, applies bias and penalties in place, runs `f`, then puts the changed logits back. */
+  private withAdjusted<T>(logits: Float32Array, f: () => T): T {
+    this.checkLogits(logits);
+    this.adjust(logits);
+    try {
+      return f();
     } finally {
       this.restore(logits);
     }
+  }
+
+  /** The argmax of the adjusted logits; throws when every token is banned. */
+  private greedy(logits: Float32Array): number {
+    const t = argmaxF32(logits, this.vocabSize);
+    if (!(logits[t] > -Infinity)) throw allBanned();
+    return t;
   }
 
   /** Records `token` as generated (or as prompt), for the penalty window. */
