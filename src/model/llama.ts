@@ -24,7 +24,7 @@ import { compileKernels, createSharedMemory, instantiateKernels, MAX_PAGES, WASM
 import { lutraExports, ptr, Status, statusName, type LutraExports } from '../wasm/exports.ts';
 import { archGraph, llamaConfigFromGGUF, type LlamaConfig } from './config.ts';
 import { bindLlamaTensors, type TensorBinding } from './tensors.ts';
-import { chooseKernel, isStaged, kernelBytes, LT_KIND, REPACK_INFO, type KernelKind } from './kernel-choice.ts';
+import { chooseKernel, isStaged, kernelBytes, LT_KIND, type KernelKind } from './kernel-choice.ts';
 import { dequantize, quantize } from '../quant/index.ts';
 import { GGMLType } from '../gguf/ggml-types.ts';
 
@@ -241,9 +241,8 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     const b = j.binding!;
     const what = `tensor '${t.name}' (${ggmlTypeName(t.type)} [${t.dims.join(', ')}])`;
     if (j.kind === 'lut' || j.kind === 'mad') {
-      const q = REPACK_INFO[t.type];
-      const repack = j.kind === 'lut' ? ex.lt_repack_lut : ex.lt_repack_mad;
-      const rc = repack(j.ptr, t.type, stage, 0, 0, 0, q.bits, b.ne1, b.ne0, q.G, 0, b.ne1);
+      // split by row blocks over the pool's kernel workers when there is a pool
+      const rc = ex.lt_repack_weight(j.ptr, t.type, stage, b.ne1, b.ne0, LT_KIND[j.kind]);
       if (rc !== 0) throw new LutraError('INTERNAL', `Repacking ${what} failed: ${statusName(rc)}`);
       if (ex.lt_model_set_tensor_packed(model, b.layer, b.slot, t.type, b.ne0, b.ne1, j.ptr, LT_KIND[j.kind]) !== 0) {
         throw statusError(ex, `Binding ${what}`);

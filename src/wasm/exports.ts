@@ -105,6 +105,8 @@ export interface LutraExports {
   /** int lt_repack_lut / lt_repack_mad(dst, ggml type, src, d, m, zero, bits, M, K, G, row0, row1): 0 or -status. */
   lt_repack_lut(dst: Ptr, type: number, src: Ptr, d: Ptr, m: Ptr, zero: number, bits: number, M: number, K: number, G: number, row0: number, row1: number): number;
   lt_repack_mad(dst: Ptr, type: number, src: Ptr, d: Ptr, m: Ptr, zero: number, bits: number, M: number, K: number, G: number, row0: number, row1: number): number;
+  /** int lt_repack_weight(dst, ggml type, src, M, K, kind (1 LUT, 2 MAD)): repack split over the forward pool's threads. */
+  lt_repack_weight(dst: Ptr, type: number, src: Ptr, M: number, K: number, kind: number): number;
   /** uint32_t lt_lut_weight_bytes / lt_mad_weight_bytes(bits, M, K, G, asym): 0 if the shape does not fit. */
   lt_lut_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
   lt_mad_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;

@@ -305,6 +305,37 @@ int lt_forward_use_pool(lt_thr_ctl *c) {
   return LT_OK;
 }
 
+/* Repacking a GGUF weight at load, split by row blocks over the pool's threads (the pool set
+ * with lt_forward_use_pool; alone without one). */
+typedef struct { uint8_t *dst; const uint8_t *src; int type, M, K, kind; } repack_ctx;
+
+static int repack_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
+  const repack_ctx *r = ctx;
+  const int B = r->kind == LT_KIND_LUT ? 32 : 16;
+  int b0, b1;
+  share(r->M / B, tid, n, &b0, &b1);
+  if (b1 <= b0) return 0;
+  int32_t info[4];
+  if (!lt_repack_info(r->type, info)) return -LT_ERR_UNSUPPORTED_TYPE;
+  return r->kind == LT_KIND_LUT
+             ? lt_repack_lut(r->dst, r->type, r->src, 0, 0, 0, info[0], r->M, r->K, info[1], b0 * B, b1 * B)
+             : lt_repack_mad(r->dst, r->type, r->src, 0, 0, 0, info[0], r->M, r->K, info[1], b0 * B, b1 * B);
+}
+
+/* dst = the [M][K] GGUF weight at src (type) in the LUT (kind 1) or MAD (kind 2) layout. 0 or -status. */
+LT_EXPORT(lt_repack_weight)
+int lt_repack_weight(uint8_t *dst, int type, const uint8_t *src, int M, int K, int kind) {
+  if ((kind != LT_KIND_LUT && kind != LT_KIND_MAD) || M <= 0 || M % (kind == LT_KIND_LUT ? 32 : 16)) return -LT_ERR_SHAPE;
+  repack_ctx r = {dst, src, type, M, K, kind};
+  lt_thr_ctl *c = forward_pool;
+  if (c && c->nthreads > 1) {
+    c->args[0] = (uint32_t)(uintptr_t)repack_job;
+    c->args[1] = (uint32_t)(uintptr_t)&r;
+    return lt_thr_run(c, LT_JOB_CALL, 0, 0, 1);
+  }
+  return repack_job(&r, 0, 0, 1);
+}
+
 /* Barrier cost probe for benchmarks: `rounds` back-to-back barriers on every thread of the
  * pool, in one job. Returns 0, or -LT_ERR_THREAD. */
 static int barrier_job(void *ctx, lt_thr_ctl *c, int tid, int n) {

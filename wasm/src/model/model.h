@@ -156,6 +156,11 @@ int lt_mad_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero, co
 int lt_lut_dequant_row(const uint8_t *W, int bits, int K, int G, int asym, float zero, int row, float *out);
 int lt_mad_dequant_row(const uint8_t *W, int bits, int K, int G, int asym, float zero, int row, float *out);
 uint32_t lt_lut_weight_bytes(int bits, int M, int K, int G, int asym);
+int lt_repack_lut(uint8_t *dst, int type, const uint8_t *src, const float *d, const float *m, float zero,
+                  int bits, int M, int K, int G, int row0, int row1);
+int lt_repack_mad(uint8_t *dst, int type, const uint8_t *src, const float *d, const float *m, float zero,
+                  int bits, int M, int K, int G, int row0, int row1);
+int lt_repack_weight(uint8_t *dst, int type, const uint8_t *src, int M, int K, int kind);
 uint32_t lt_mad_weight_bytes(int bits, int M, int K, int G, int asym);
 
 /* Activation-block size of the LUT int8 tables for an input of length K (0: none fits). */
