@@ -157,18 +157,10 @@ export function createVocab(init: VocabInit): Vocab {
 
   const bosId = pickId(init.bosId, d.bos, n);
   const eosId = pickId(init.eosId, d.eos, n);
-  let eotId = pickId(init.eotId, NULL_ID, n);
-  let eomId = pickId(init.eomId, NULL_ID, n);
   const unkId = pickId(init.unkId, d.unk, n);
   const sepId = pickId(init.sepId, d.sep, n);
   const padId = pickId(init.padId, d.pad, n);
   const maskId = pickId(init.maskId, d.mask, n);
-  let fimPre = pickId(init.fimPreId, NULL_ID, n);
-  let fimSuf = pickId(init.fimSufId, NULL_ID, n);
-  let fimMid = pickId(init.fimMidId, NULL_ID, n);
-  let fimPad = pickId(init.fimPadId, NULL_ID, n);
-  let fimRep = pickId(init.fimRepId, NULL_ID, n);
-  let fimSep = pickId(init.fimSepId, NULL_ID, n);
 
   // First id per text (llama.cpp refuses duplicate texts; we keep the first).
   const idOf = new Map<string, number>();
@@ -182,16 +174,20 @@ export function createVocab(init: VocabInit): Vocab {
     return NULL_ID;
   };
   const forceControl = (id: number) => { if (id >= 0) types[id] = TokenType.CONTROL; };
-
-  // Auto-detection of unnamed special tokens by their text (forces them to CONTROL).
-  if (eotId < 0) { eotId = findFirst(EOT_TEXTS); forceControl(eotId); }
-  if (eomId < 0) { eomId = findFirst(EOM_TEXTS); forceControl(eomId); }
-  if (fimPre < 0) { fimPre = findFirst(FIM_PRE_TEXTS); forceControl(fimPre); }
-  if (fimSuf < 0) { fimSuf = findFirst(FIM_SUF_TEXTS); forceControl(fimSuf); }
-  if (fimMid < 0) { fimMid = findFirst(FIM_MID_TEXTS); forceControl(fimMid); }
-  if (fimPad < 0) { fimPad = findFirst(FIM_PAD_TEXTS); forceControl(fimPad); }
-  if (fimRep < 0) { fimRep = findFirst(FIM_REP_TEXTS); forceControl(fimRep); }
-  if (fimSep < 0) { fimSep = findFirst(FIM_SEP_TEXTS); forceControl(fimSep); }
+  // The id given, else auto-detection of an unnamed special token by its text (forced to CONTROL).
+  const givenOrFound = (given: number | undefined, texts: string[]): number => {
+    let id = pickId(given, NULL_ID, n);
+    if (id < 0) { id = findFirst(texts); forceControl(id); }
+    return id;
+  };
+  const eotId = givenOrFound(init.eotId, EOT_TEXTS);
+  const eomId = givenOrFound(init.eomId, EOM_TEXTS);
+  const fimPre = givenOrFound(init.fimPreId, FIM_PRE_TEXTS);
+  const fimSuf = givenOrFound(init.fimSufId, FIM_SUF_TEXTS);
+  const fimMid = givenOrFound(init.fimMidId, FIM_MID_TEXTS);
+  const fimPad = givenOrFound(init.fimPadId, FIM_PAD_TEXTS);
+  const fimRep = givenOrFound(init.fimRepId, FIM_REP_TEXTS);
+  const fimSep = givenOrFound(init.fimSepId, FIM_SEP_TEXTS);
 
   const eogIds = new Set<number>();
   for (const id of [fimPad, fimRep, fimSep]) if (id >= 0) eogIds.add(id);
