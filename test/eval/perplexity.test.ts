@@ -18,6 +18,14 @@ const REFERENCE: Array<[string, number]> = [
   ['derived/stories260K.Q8_0.gguf', 4.3584],
   ['TinyStories-656K.f16.gguf', 121.2026],
   ['tinystories-656k-q8_0.gguf', 121.209],
+  // quantized: repacked to the LUT / multiply-add layouts, or dequantized at load (Q5_x, IQ4_NL)
+  ['derived/stories260K.Q4_0.gguf', 4.7366],
+  ['derived/TinyStories-656K.Q4_0.gguf', 127.217],
+  ['derived/TinyStories-656K.Q4_1.gguf', 123.3875],
+  ['derived/TinyStories-656K.Q5_0.gguf', 120.4696],
+  ['derived/TinyStories-656K.Q5_1.gguf', 121.4148],
+  ['derived/TinyStories-656K.IQ4_NL.gguf', 128.3923],
+  ['derived/TinyStories-656K.Q4_K_M.gguf', 120.3287],
 ];
 
 describe.each(FLAVORS)('perplexity over TinyStories validation text (%s)', (flavor) => {
