@@ -16,14 +16,18 @@ export function putF16(b: Uint8Array, o: number, x: number): number {
   return f16Table()[h];
 }
 
+/** Writes the block of x at o to b at bo. */
+export type QuantBlock = (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void;
+/** Reads the block at b[bo] into y at yo (`t`: the f16 table). */
+export type DequantBlock = (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void;
+
 /**
  * A codec over blocks of `blockSize` elements stored in `typeSize` bytes each:
  * `quantBlock` writes the block of x at o to b at bo; `deqBlock` reads the block at bo
  * into y at yo (`t`: the f16 table).
  */
 export function blockCodec(type: number, name: string, blockSize: number, typeSize: number,
-  quantBlock: (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void,
-  deqBlock: (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void): QuantCodec {
+  quantBlock: QuantBlock, deqBlock: DequantBlock): QuantCodec {
   return {
     type, name, blockSize, typeSize, granule: blockSize,
     quantize(x) {

@@ -35,16 +35,14 @@
  * make_qkx2_quants); we do not, so our error is somewhat larger, the layout identical.
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { blockCodec, h16, putF16 } from './block.ts';
+import { blockCodec, h16, putF16, type DequantBlock, type QuantBlock } from './block.ts';
 import { fr, roundAway, type QuantCodec } from './types.ts';
 
 const QK_K = 256;
 
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
 
-function codec(type: number, name: string, typeSize: number,
-  quantBlock: (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void,
-  deqBlock: (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void): QuantCodec {
+function codec(type: number, name: string, typeSize: number, quantBlock: QuantBlock, deqBlock: DequantBlock): QuantCodec {
   return blockCodec(type, name, QK_K, typeSize, quantBlock, deqBlock);
 }
 

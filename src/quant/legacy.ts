@@ -16,7 +16,7 @@
  * `dequantize_row_*` operation by operation in f32.
  */
 import { GGMLType } from '../gguf/ggml-types.ts';
-import { blockCodec, h16, putF16 } from './block.ts';
+import { blockCodec, h16, putF16, type DequantBlock, type QuantBlock } from './block.ts';
 import { fr, roundAway, type QuantCodec } from './types.ts';
 
 const QK = 32;
@@ -33,9 +33,7 @@ function stats(x: ArrayLike<number>, o: number, n: number): { amax: number; max:
   return { amax, max, lo, hi };
 }
 
-function codec(type: number, name: string, typeSize: number,
-  quantBlock: (x: ArrayLike<number>, o: number, b: Uint8Array, bo: number) => void,
-  deqBlock: (b: Uint8Array, bo: number, t: Float32Array, y: Float32Array, yo: number) => void): QuantCodec {
+function codec(type: number, name: string, typeSize: number, quantBlock: QuantBlock, deqBlock: DequantBlock): QuantCodec {
   return blockCodec(type, name, QK, typeSize, quantBlock, deqBlock);
 }
 
