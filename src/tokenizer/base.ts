@@ -194,6 +194,11 @@ export abstract class TokenizerBase {
   }
 }
 
+/** A SentencePiece-style token's text as bytes: "▁" stands for a space (SPM and WPM vocabularies). */
+export function spaceMarkedBytes(text: string): Uint8Array {
+  return utf8Encoder.encode(text.replaceAll('\u2581', ' '));
+}
+
 /** A byte token's value (llama.cpp: strtol over the two characters after "<0x"). */
 export function byteTokenValue(text: string): Uint8Array {
   const m = /^[0-9a-fA-F]{1,2}/.exec(text.substr(3, 2));

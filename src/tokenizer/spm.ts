@@ -22,7 +22,7 @@
  * removed from the first token's piece, unless the sequence starts with BOS (llama.cpp
  * keeps the space after a BOS; with `removeSpecial` it drops the BOS and still keeps it).
  */
-import { byteTokenValue, TokenizerBase, utf8Encoder, type EncodeOptions } from './base.ts';
+import { byteTokenValue, spaceMarkedBytes, TokenizerBase, utf8Encoder, type EncodeOptions } from './base.ts';
 import type { Vocab } from './vocab.ts';
 
 export type { DecodeOptions, EncodeOptions, TokenBytesOptions } from './base.ts';
@@ -474,7 +474,7 @@ export class SpmTokenizer extends TokenizerBase {
   // ---------------------------------------------------------------- decoding
 
   protected override normalPiece(text: string): Uint8Array {
-    return utf8Encoder.encode(text.replaceAll(SPACE_MARK, ' '));
+    return spaceMarkedBytes(text);
   }
 
   protected override bytePiece(text: string): Uint8Array {

@@ -17,7 +17,7 @@
  * back. decode() follows llama.cpp: "▁" → " ", control tokens render as nothing unless
  * `skipSpecial: false`, then llama.cpp's clean_spaces pass.
  */
-import { byteTokenValue, cleanSpaces, TokenizerBase, utf8Encoder, type DecodeOptions } from './base.ts';
+import { byteTokenValue, cleanSpaces, spaceMarkedBytes, TokenizerBase, type DecodeOptions } from './base.ts';
 import { cpFlags, CP_CONTROL, CP_PUNCTUATION, CP_SYMBOL, CP_WHITESPACE } from './pretokenize.ts';
 
 const nfdFirst = new Map<number, number>();
@@ -105,7 +105,7 @@ export class WpmTokenizer extends TokenizerBase {
   }
 
   protected override normalPiece(text: string): Uint8Array {
-    return utf8Encoder.encode(text.replaceAll('\u2581', ' '));
+    return spaceMarkedBytes(text);
   }
 
   protected override bytePiece(text: string): Uint8Array {
