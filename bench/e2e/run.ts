@@ -5,11 +5,9 @@
  * weight_bytes_per_token, mem_gbps, roofline_tps), e2e.md (bench/e2e/notes.md, then the
  * measured table) and e2e.svg (decode and prefill tok/s per model and thread count).
  */
-import { createServer } from 'vite';
-import { chromium } from '@playwright/test';
+import { openBenchPage, startRun } from '../lib/harness.ts';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,40 +28,20 @@ if (process.argv.includes('--render')) {
   process.exit(0);
 }
 
-const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn',
-  server: { port: 0, hmr: false, watch: { ignored: ['**/*'] } } });
-await server.listen();
-const url = server.resolvedUrls!.local[0];
-const browser = await chromium.launch({
-  executablePath: process.env.LUTRA_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const t0 = Date.now();
-const load0 = os.loadavg()[0].toFixed(1);
+const { url, browser, page, close } = await openBenchPage();
+const clock = startRun(browser);
 try {
-  const page = await browser.newPage();
-  page.on('console', (m) => console.log(m.text()));
-  page.on('pageerror', (e) => console.log('pageerror: ' + String(e)));
   await page.goto(`${url}bench/e2e/index.html?layers=${layers}&runs=${runs}${only ? `&only=${only}` : ''}`);
   await page.waitForFunction(() => window.__e2eBench || window.__e2eBenchError, null, { timeout: 60 * 60_000, polling: 1000 });
   const err = await page.evaluate(() => window.__e2eBenchError);
   if (err) throw new Error(err);
   const res = (await page.evaluate(() => window.__e2eBench)) as Result;
-  const env = {
-    command: `npm run bench -- --layers ${layers} --runs ${runs}${only ? ` --only ${only}` : ''}`,
-    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown').trim(),
-    chromium: browser.version(),
-    date: new Date().toISOString(),
-    minutes: ((Date.now() - t0) / 60000).toFixed(1),
-    load: `${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end (1-min load average; 2 vCPUs shared with other sessions)`,
-  };
+  const env = clock.environment(`npm run bench -- --layers ${layers} --runs ${runs}${only ? ` --only ${only}` : ''}`);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'e2e.json'), JSON.stringify({ env, ...res }, null, 1) + '\n');
   write(res, env);
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }
 
 function write(r: Result, env: Record<string, string>) {

@@ -4,11 +4,9 @@
  * writes bench/results/pool.json and pool.md (notes + prediction from bench/pool/notes.md,
  * then the measured table). `--render` re-renders pool.md from pool.json.
  */
-import { createServer } from 'vite';
-import { chromium } from '@playwright/test';
+import { openBenchPage, startRun } from '../lib/harness.ts';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,44 +29,23 @@ if (process.argv.includes('--render')) {
   process.exit(0);
 }
 
-const server = await createServer({ configFile: path.join(root, 'vite.config.ts'), root, logLevel: 'warn',
-  // no HMR and no file watching: other sessions edit the repo, and a reload would restart the run
-  server: { port: 0, hmr: false, watch: { ignored: ['**/*'] } } });
-await server.listen();
-const url = server.resolvedUrls!.local[0];
-const browser = await chromium.launch({
-  executablePath: process.env.LUTRA_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const t0 = Date.now();
-const load0 = os.loadavg()[0].toFixed(1);
+const { url, browser, page, close } = await openBenchPage();
+page.on('requestfailed', (r) => console.log('requestfailed: ' + r.url()));
+const clock = startRun(browser);
 try {
-  const page = await browser.newPage();
-  page.on('console', (m) => console.log(m.text()));
-  page.on('pageerror', (e) => console.log('pageerror: ' + String(e)));
-  page.on('requestfailed', (r) => console.log('requestfailed: ' + r.url()));
   await page.goto(`${url}bench/pool/index.html${quick ? '?quick&runs=3&tokens=16' : ''}`);
   await page.waitForFunction(() => window.__poolBench || window.__poolBenchError, null, { timeout: 30 * 60_000, polling: 1000 });
   const err = await page.evaluate(() => window.__poolBenchError);
   if (err) throw new Error(err);
   const res = (await page.evaluate(() => window.__poolBench)) as Result;
-  const env = {
-    command: `node --import tsx bench/pool/run.ts${quick ? ' --quick' : ''}`,
-    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown').trim(),
-    chromium: browser.version(),
-    date: new Date().toISOString(),
-    minutes: ((Date.now() - t0) / 60000).toFixed(1),
-    load: `${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end (1-min load average; 2 vCPUs shared with other sessions)`,
-  };
+  const env = clock.environment(`node --import tsx bench/pool/run.ts${quick ? ' --quick' : ''}`);
   mkdirSync(outDir, { recursive: true });
   const base = quick ? 'pool.quick' : 'pool';
   writeFileSync(path.join(outDir, `${base}.json`), JSON.stringify({ env, ...res }, null, 1) + '\n');
   writeFileSync(path.join(outDir, `${base}.md`), readFileSync(path.join(root, 'bench/pool/notes.md'), 'utf8') + '\n' + render(res, env));
   console.log(`wrote bench/results/${base}.json and ${base}.md`);
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }
 
 function render(r: Result, env: Record<string, string>): string {
