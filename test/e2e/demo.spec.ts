@@ -4,31 +4,13 @@
  * continuation; broken files give a typed error on the page and the page stays
  * usable.
  */
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { testdata } from '../paths.ts';
 import { htmlPayloadModel } from './fixtures.ts';
 
-const LLAMA_CPP_CONTINUATION = ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw';
-
-async function openDemo(page: Page): Promise<void> {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto('/demo/index.html');
-  await expect(page.getByTestId('model-info')).toContainText('stories260K', { timeout: 60_000 });
-  await expect(page.getByTestId('generate')).toBeEnabled();
-  expect(errors).toEqual([]);
-}
-
-async function generate(page: Page, prompt: string, maxTokens: number): Promise<string> {
-  await page.getByTestId('prompt').fill(prompt);
-  await page.getByTestId('max-tokens').fill(String(maxTokens));
-  await page.getByTestId('temperature').fill('0'); // greedy: the text is llama.cpp's
-  await page.getByTestId('generate').click();
-  await expect(page.getByTestId('output')).toHaveAttribute('data-finished', /.+/, { timeout: 60_000 });
-  return (await page.getByTestId('output').textContent()) ?? '';
-}
+import { generate, LLAMA_CPP_CONTINUATION, openDemo } from './demo-page.ts';
 
 test('the bundled model continues "Once upon a time" as llama.cpp does', async ({ page }) => {
   await openDemo(page);

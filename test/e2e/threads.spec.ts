@@ -5,26 +5,8 @@
  * a kernel worker killed mid-generation surfaces a typed error (WORKER) on the page and
  * loading the model again works.
  */
-import { test, expect, type Page } from '@playwright/test';
-
-const LLAMA_CPP_CONTINUATION = ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw';
-
-async function openDemo(page: Page, query = ''): Promise<void> {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`/demo/index.html${query}`);
-  await expect(page.getByTestId('model-info')).toContainText('stories260K', { timeout: 60_000 });
-  await expect(page.getByTestId('generate')).toBeEnabled();
-  expect(errors).toEqual([]);
-}
-
-async function generate(page: Page, prompt: string, maxTokens: number): Promise<string> {
-  await page.getByTestId('prompt').fill(prompt);
-  await page.getByTestId('max-tokens').fill(String(maxTokens));
-  await page.getByTestId('generate').click();
-  await expect(page.getByTestId('output')).toHaveAttribute('data-finished', /.+/, { timeout: 60_000 });
-  return (await page.getByTestId('output').textContent()) ?? '';
-}
+import { test, expect } from '@playwright/test';
+import { generate, LLAMA_CPP_CONTINUATION, openDemo } from './demo-page.ts';
 
 test('with COOP/COEP the demo runs on 2 threads and generates llama.cpp\'s text', async ({ page }) => {
   await openDemo(page);
