@@ -34,6 +34,9 @@
  * mode 2 (LT_TAB_TOK):  [K/4][lo 16 | hi 16] | f32 act scale | i32 qsum16[K/16]
  *     per-token int8 activations qa = roundeven(x·127/amax), T = Σ ±qa (int16, exact),
  *     stored as lo = (T & 0xFF) ^ 0x80 and hi = T >> 8 (T = lo + 128 + 256·hi).
+ * mode 3 (LT_TAB_TOK_I8): mode 0's layout, built from the per-token int8 activations of
+ *     mode 2 (BitNet b1.58's activation quantization) instead of x: one lookup per index
+ *     vector, where mode 2 needs two; the matmul reads it exactly as mode 0.
  */
 #ifndef LT_LUT_H
 #define LT_LUT_H
@@ -47,7 +50,7 @@
 #define LT_RELAXED 0
 #endif
 
-enum { LT_TAB_I8 = 0, LT_TAB_F32 = 1, LT_TAB_TOK = 2 };
+enum { LT_TAB_I8 = 0, LT_TAB_F32 = 1, LT_TAB_TOK = 2, LT_TAB_TOK_I8 = 3 };
 #define LT_TERN 8 /* "bits" value of the ternary layout */
 #define LT_PLANES(b) ((b) == LT_TERN ? 2 : (b))
 

@@ -230,6 +230,7 @@ int lt_lut_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero,
   if (((bits < 1 || bits > 4) && bits != LT_TERN) || ntok < 1 || row0 < 0 || row1 < row0) return -LT_ERR_ARG;
   if (bits == LT_TERN && asym) return -LT_ERR_ARG;
   if (row0 % 32 || row1 % 32 || G < 16 || G % 16 || K % G) return -LT_ERR_SHAPE;
+  if (mode == LT_TAB_TOK_I8) mode = LT_TAB_I8; /* the same table layout */
   if (mode == LT_TAB_I8) {
     if (ags < 16 || ags % 16 || K % ags) return -LT_ERR_SHAPE;
     int F = 16; if (G / 4 < F) F = G / 4; if (ags / 4 < F) F = ags / 4;

@@ -9,6 +9,7 @@ uint32_t lt_lut_table_bytes(int K, int ags, int mode) {
   if (K <= 0 || K % 16) return 0;
   switch (mode) {
   case LT_TAB_I8:
+  case LT_TAB_TOK_I8:
     if (ags <= 0 || ags % 16 || K % ags) return 0;
     return (uint32_t)K * 4 + (uint32_t)(K / ags) * 4 + (uint32_t)(K / 16) * 4;
   case LT_TAB_F32: return (uint32_t)K * 16 + (uint32_t)(K / 16) * 4;
@@ -60,6 +61,7 @@ static void build_i8(uint8_t *tab, const float *x, int K, int ags) {
   int8_t *T = (int8_t *)tab;
   float *ts = (float *)(tab + (size_t)K * 4);
   float *s16 = ts + K / ags;
+  sums16(s16, x, K); /* first: build_tok_i8 passes x in the table's own bytes */
   for (int blk = 0; blk < K / ags; blk++) {
     const float *xb = x + (size_t)blk * ags;
     /* scale: the largest possible |entry| in the block, Σ|a| of a group, maps to 127 */
@@ -90,7 +92,26 @@ static void build_i8(uint8_t *tab, const float *x, int K, int ags) {
       store4(T + ((size_t)blk * ags + i) * 4, b0, b1);
     }
   }
-  sums16(s16, x, K);
+}
+
+/* Mode 3: BitNet b1.58's activations — int8 per token, qa = roundeven(x·127/amax) — then the
+ * int8 tables of mode 0 built from qa, their scales times amax/127. The model is defined on qa,
+ * so this rounding is the model's own; only the table quantization is lutra's. qa (as floats)
+ * goes in the table's K·4 bytes: build_i8 reads each 16-activation chunk before it writes that
+ * chunk's 64 table bytes over it, and takes the sums first. */
+static void build_tok_i8(uint8_t *tab, const float *x, int K, int ags) {
+  float amax = 0;
+  for (int k = 0; k < K; k++) { float a = lt_absf(x[k]); if (a > amax) amax = a; }
+  const float inv = amax > 0 ? 127.0f / amax : 0.0f, sa = amax / 127.0f;
+  float *qa = (float *)tab;
+  for (int k = 0; k < K; k++) {
+    float q = lt_roundeven(x[k] * inv);
+    qa[k] = q > 127 ? 127 : q < -127 ? -127 : q;
+  }
+  build_i8(tab, qa, K, ags);
+  float *ts = (float *)(tab + (size_t)K * 4), *s16 = ts + K / ags;
+  for (int i = 0; i < K / ags; i++) ts[i] *= sa;
+  for (int i = 0; i < K / 16; i++) s16[i] *= sa;
 }
 
 static void build_f32(uint8_t *tab, const float *x, int K) {
@@ -135,6 +156,7 @@ LT_EXPORT(lt_lut_build)
 int lt_lut_build(uint8_t *tab, const float *x, int K, int ags, int mode) {
   if (!lt_lut_table_bytes(K, ags, mode)) return -LT_ERR_SHAPE;
   if (mode == LT_TAB_I8) build_i8(tab, x, K, ags);
+  else if (mode == LT_TAB_TOK_I8) build_tok_i8(tab, x, K, ags);
   else if (mode == LT_TAB_F32) build_f32(tab, x, K);
   else build_tok(tab, x, K);
   return 0;
