@@ -33,7 +33,7 @@
  * mode 1 (LT_TAB_F32):  [K/4][16] f32  | f32 sum16[K/16]                 (exact, slow)
  * mode 2 (LT_TAB_TOK):  [K/4][lo 16 | hi 16] | f32 act scale | i32 qsum16[K/16]
  *     per-token int8 activations qa = roundeven(x·127/amax), T = Σ ±qa (int16, exact),
- *     stored as lo = (T & 0xFF) ^ 0x80 and hi = T >> 8 (T = lo + 128 + 256·hi).
+ *     stored as lo = T & 31 (u8) and hi = T >> 5 (i8): T = lo + 32·hi (lut_mm.c tok_vec).
  * mode 3 (LT_TAB_TOK_I8): mode 0's layout, built from the per-token int8 activations of
  *     mode 2 (BitNet b1.58's activation quantization) instead of x: one lookup per index
  *     vector, where mode 2 needs two; the matmul reads it exactly as mode 0.

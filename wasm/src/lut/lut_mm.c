@@ -5,7 +5,8 @@
  *
  * int16 accumulation bound: one activation group adds at most (2^b − 1)·127 ≤ 1905 per
  * row (planes combined with weights 2^p); chunks are ≤ 16 groups → ≤ 30480 < 32767.
- * In the per-token mode a group adds ≤ 3·(128 + 2·256) = 1920 (b ≤ 2), same bound. */
+ * The per-token mode splits its int16 tables into a low and a high part and sums each part's
+ * lookups as bytes over 8 groups before pairing and widening: bounds at tok_vec. */
 #include "lut.h"
 
 #define LT_MAXTOK 8
@@ -48,33 +49,83 @@ LT_INLINE void lut_groups(const uint8_t *w, const int8_t *T, int ng, const int B
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
-/* Per-token mode: int16 tables as a biased low-byte table and a high-byte table. */
-LT_INLINE void lut_groups_tok(const uint8_t *w, const uint8_t *T, int ng, const int B, v128_t acc[4]) {
+/* Per-token mode. Its int16 tables T (|T| ≤ 4·127 = 508) are stored as two byte tables,
+ * T = lo + 32·hi with lo = T & 31 ∈ [0, 31] and hi = T >> 5 ∈ [−16, 15] (tables.c build_tok),
+ * so that the lookups of 8 groups can be summed as bytes: ≤ 8·31 = 248 (u8) and within
+ * [−128, 120] (i8). Only then are lanes paired (the two planes of a row), hi shifted and both
+ * added in i16, once per 8 groups. Per index vector and group that is two swizzles and two byte
+ * adds, where a lo/hi split at bit 8 needs an i16 pair-sum per lookup (lo does not fit 8 groups
+ * in a byte) and a shift and two adds more.
+ *
+ * i16 bound (tok_vec's accumulators, over a chunk of ng groups): a group adds ≤ 508 per plane
+ * and row, planes weighted (1, 1) (ternary), (1, 2) (b = 2) or one plane (b = 1): ≤ 32·2·508 =
+ * 32512 (ternary, ng ≤ 32), 16·3·508 = 24384 (b = 2, ng ≤ 16), 32·508 (b = 1). The per-8-group
+ * terms are within that too: pair(lo) ≤ 3·248, 32·pair(hi) ∈ [−32·384, 32·360]. */
+LT_INLINE v128_t pair_u8(v128_t L, const int B) { /* unsigned bytes, planes weighted as lt_pair */
+  v128_t s = wasm_u16x8_extadd_pairwise_u8x16(L);
+  return B == 2 ? wasm_i16x8_add(s, wasm_u16x8_shr(L, 8)) : s;
+}
+/* n ≤ 8 groups of the two index vectors in vector w (+ ws per group): byte sums of the lo and
+ * hi lookups, low nibbles (l[0], h[0]) and high nibbles (l[1], h[1]). */
+LT_INLINE void tok_bytes(const uint8_t *w, int ws, const uint8_t *T, const int n, v128_t l[2], v128_t h[2]) {
   const v128_t m4 = wasm_i8x16_const_splat(0x0F);
-  v128_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  for (int g = 0; g < ng; g++) {
+  v128_t l0 = wasm_i8x16_splat(0), h0 = l0, l1 = l0, h1 = l0;
+#pragma clang loop unroll_count(2)
+  for (int g = 0; g < n; g++) {
+    v128_t W = wasm_v128_load(w + (size_t)ws * g);
     v128_t tl = wasm_v128_load(T + 32 * g), th = wasm_v128_load(T + 32 * g + 16);
-    if (B != 1) {
-      const int q = B == LT_TERN ? 2 : 0;
-      v128_t W0 = wasm_v128_load(w), W1 = wasm_v128_load(w + 16);
-      v128_t i0 = wasm_v128_and(W0, m4), i1 = wasm_v128_and(wasm_u16x8_shr(W0, 4), m4);
-      v128_t i2 = wasm_v128_and(W1, m4), i3 = wasm_v128_and(wasm_u16x8_shr(W1, 4), m4);
-      a0 = wasm_i16x8_add(a0, wasm_i16x8_add(lt_pair(lt_swz(tl, i0), q), wasm_i16x8_shl(lt_pair(lt_swz(th, i0), q), 8)));
-      a1 = wasm_i16x8_add(a1, wasm_i16x8_add(lt_pair(lt_swz(tl, i1), q), wasm_i16x8_shl(lt_pair(lt_swz(th, i1), q), 8)));
-      a2 = wasm_i16x8_add(a2, wasm_i16x8_add(lt_pair(lt_swz(tl, i2), q), wasm_i16x8_shl(lt_pair(lt_swz(th, i2), q), 8)));
-      a3 = wasm_i16x8_add(a3, wasm_i16x8_add(lt_pair(lt_swz(tl, i3), q), wasm_i16x8_shl(lt_pair(lt_swz(th, i3), q), 8)));
-    } else { /* B == 1 */
-      v128_t W = wasm_v128_load(w);
-      v128_t i0 = wasm_v128_and(W, m4), i1 = wasm_v128_and(wasm_u16x8_shr(W, 4), m4);
-      v128_t l0 = lt_swz(tl, i0), h0 = lt_swz(th, i0), l1 = lt_swz(tl, i1), h1 = lt_swz(th, i1);
-      a0 = wasm_i16x8_add(a0, wasm_i16x8_add(lt_even(l0, 0), wasm_i16x8_shl(lt_even(h0, 0), 8)));
-      a1 = wasm_i16x8_add(a1, wasm_i16x8_add(lt_odd(l0, 0), wasm_i16x8_shl(lt_odd(h0, 0), 8)));
-      a2 = wasm_i16x8_add(a2, wasm_i16x8_add(lt_even(l1, 0), wasm_i16x8_shl(lt_even(h1, 0), 8)));
-      a3 = wasm_i16x8_add(a3, wasm_i16x8_add(lt_odd(l1, 0), wasm_i16x8_shl(lt_odd(h1, 0), 8)));
-    }
-    w += 16 * LT_PLANES(B);
+    v128_t i0 = wasm_v128_and(W, m4), i1 = wasm_v128_and(wasm_u16x8_shr(W, 4), m4);
+    l0 = wasm_i8x16_add(l0, lt_swz(tl, i0)); h0 = wasm_i8x16_add(h0, lt_swz(th, i0));
+    l1 = wasm_i8x16_add(l1, lt_swz(tl, i1)); h1 = wasm_i8x16_add(h1, lt_swz(th, i1));
   }
-  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+  l[0] = l0; l[1] = l1; h[0] = h0; h[1] = h1;
+}
+/* i16 lanes (rows) of 8 groups' byte sums: lane pairs (b = 2, ternary) or, for b = 1, even (e)
+ * and odd (o) lanes */
+LT_INLINE v128_t tok_rows(v128_t l, v128_t h, const int B) {
+  return wasm_i16x8_add(pair_u8(l, B), wasm_i16x8_shl(lt_pair(h, B == LT_TERN ? 2 : 0), 5));
+}
+LT_INLINE v128_t tok_rows_e(v128_t l, v128_t h) {
+  return wasm_i16x8_add(wasm_v128_and(l, wasm_i16x8_const_splat(0xFF)), wasm_i16x8_shl(lt_even(h, 0), 5));
+}
+LT_INLINE v128_t tok_rows_o(v128_t l, v128_t h) {
+  return wasm_i16x8_add(wasm_u16x8_shr(l, 8), wasm_i16x8_shl(lt_odd(h, 0), 5));
+}
+LT_INLINE void add_i32(int32_t *p, v128_t v) { /* p[0..8) += the 8 i16 lanes of v */
+  wasm_v128_store(p, wasm_i32x4_add(wasm_v128_load(p), wasm_i32x4_extend_low_i16x8(v)));
+  wasm_v128_store(p + 4, wasm_i32x4_add(wasm_v128_load(p + 4), wasm_i32x4_extend_high_i16x8(v)));
+}
+/* The rows of the two index vectors (low, high nibbles) of weight vector w, w + ws, ... over
+ * ng ≤ 32 groups (≤ 16 for b = 2), added into acc as i32:
+ *   b = 2, ternary: 8 rows each (lane pairs): low nibbles → acc[0..8), high → acc[8..16);
+ *   b = 1: 16 rows each, even and odd lanes: low → acc[0..8) / [8..16), high → [16..24) / [24..32). */
+LT_INLINE void tok_vec(const uint8_t *w, const uint8_t *T, int ng, const int B, int32_t *acc) {
+  const int ws = 16 * LT_PLANES(B);
+  v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (int g = 0; g < ng; g += 8) {
+    v128_t l[2], h[2];
+    if (ng - g >= 8) tok_bytes(w + (size_t)ws * g, ws, T + 32 * g, 8, l, h);
+    else tok_bytes(w + (size_t)ws * g, ws, T + 32 * g, ng - g, l, h);
+    if (B != 1) {
+      a0 = wasm_i16x8_add(a0, tok_rows(l[0], h[0], B));
+      a1 = wasm_i16x8_add(a1, tok_rows(l[1], h[1], B));
+    } else {
+      a0 = wasm_i16x8_add(a0, tok_rows_e(l[0], h[0])); a1 = wasm_i16x8_add(a1, tok_rows_o(l[0], h[0]));
+      a2 = wasm_i16x8_add(a2, tok_rows_e(l[1], h[1])); a3 = wasm_i16x8_add(a3, tok_rows_o(l[1], h[1]));
+    }
+  }
+  add_i32(acc, a0); add_i32(acc + 8, a1);
+  if (B == 1) { add_i32(acc + 16, a2); add_i32(acc + 24, a3); }
+}
+
+/* One chunk of ng ≤ 32 groups (≤ 16 for b = 2) of a row block: acc[r] += row r's table sums, in
+ * i32 (memory). One weight vector (16 rows) at a time, so that few values are live and the engine
+ * keeps them all in registers: with all four index vectors in one loop, or inlined into mm_tok
+ * next to its f32 accumulators, V8 spilled accumulators to the stack at every group. */
+static __attribute__((noinline)) void tok_chunk(const uint8_t *w, const uint8_t *T, int ng, int B, int32_t acc[32]) {
+  if (B == LT_TERN) { tok_vec(w, T, ng, LT_TERN, acc); tok_vec(w + 16, T, ng, LT_TERN, acc + 16); }
+  else if (B == 2) { tok_vec(w, T, ng, 2, acc); tok_vec(w + 16, T, ng, 2, acc + 16); }
+  else tok_vec(w, T, ng, 1, acc);
 }
 
 LT_INLINE void widen8(const v128_t acc[4], v128_t out[8]) {
@@ -141,10 +192,10 @@ LT_INLINE void mm_tok(const uint8_t *W, const int B, int K, int G, float c0,
                       const uint8_t *tab, uint32_t tstride, int nt,
                       float *y, uint32_t ystride, int rb0, int rb1) {
   const int ng_w = G / 4;
-  int F = 16; if (ng_w < F) F = ng_w;
+  const int C = B == 2 ? 16 : 32; /* chunk bound: tok_vec */
+  const int F = ng_w < C ? ng_w : C;
   const int rec = lt_lut_rec_bytes(B, G, 0);
   const uint32_t rbb = lt_lut_rb_bytes(B, K, G, 0);
-  const int bias_per_group = 128 * (B == LT_TERN ? 2 : (1 << B) - 1);
   const int c2 = (int)(2.0f * c0); /* integer for zero points that make exact sense */
   for (int n = 0; n < nt; n++) {
     const uint8_t *tn = tab + (size_t)n * tstride;
@@ -155,21 +206,19 @@ LT_INLINE void mm_tok(const uint8_t *W, const int B, int K, int G, float c0,
       v128_t accf[8];
       for (int i = 0; i < 8; i++) accf[i] = wasm_f32x4_splat(0);
       for (int gi = 0; gi < K / G; gi++, r += rec) {
-        v128_t acc32[8];
-        for (int i = 0; i < 8; i++) acc32[i] = wasm_i32x4_splat(0);
+        int32_t acc32[32] __attribute__((aligned(16))) = {0};
         for (int c = 0; c < ng_w; c += F) {
-          v128_t acc[4] = {wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0)};
-          lut_groups_tok(r + (size_t)c * LT_PLANES(B) * 16, tn + (size_t)32 * (gi * ng_w + c), F, B, acc);
-          v128_t wi[8];
-          widen8(acc, wi);
-          for (int i = 0; i < 8; i++) acc32[i] = wasm_i32x4_add(acc32[i], wi[i]);
+          const int ng = ng_w - c < F ? ng_w - c : F;
+          tok_chunk(r + (size_t)c * LT_PLANES(B) * 16, tn + (size_t)32 * (gi * ng_w + c), ng, B, acc32);
         }
-        int Q = 0;
-        for (int i = 0; i < G / 16; i++) Q += qs[gi * (G / 16) + i];
-        v128_t kconst = wasm_i32x4_splat(bias_per_group * ng_w + c2 * Q);
+        int Q = 0; /* ternary: c0 = 0, no Q term */
+        if (B != LT_TERN && c2)
+          for (int i = 0; i < G / 16; i++) Q += qs[gi * (G / 16) + i];
+        const v128_t kconst = wasm_i32x4_splat(c2 * Q);
         const float *d = (const float *)(r + ng_w * LT_PLANES(B) * 16);
         for (int i = 0; i < 8; i++) {
-          v128_t dot = wasm_i32x4_shr(wasm_i32x4_add(acc32[i], kconst), 1);
+          v128_t L = wasm_v128_load(acc32 + 4 * i);
+          v128_t dot = wasm_i32x4_shr(B == LT_TERN ? L : wasm_i32x4_add(L, kconst), 1);
           /* separate mul and add (no fused madd): bit-exact against the reference */
           accf[i] = wasm_f32x4_add(accf[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(dot), wasm_v128_load(d + 4 * i)));
         }

@@ -144,8 +144,8 @@ static void build_tok(uint8_t *tab, const float *x, int K) {
     for (int i = 0; i < 16; i++) {
       int s = 0;
       for (int t = 0; t < 4; t++) s += ((i >> t) & 1) ? qa[t] : -qa[t];
-      lo[i] = (uint8_t)((s & 0xFF) ^ 0x80);
-      hi[i] = (uint8_t)(int8_t)(s >> 8);
+      lo[i] = (uint8_t)(s & 31);         /* T = lo + 32·hi, lo ∈ [0, 31] */
+      hi[i] = (uint8_t)(int8_t)(s >> 5); /* hi ∈ [−16, 15] */
     }
   }
 }
