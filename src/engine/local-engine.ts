@@ -15,6 +15,8 @@ import { cacheUnavailableReason, CacheIntegrityError, ModelCache } from '../load
 import { openModel, type OpenedModel } from '../loader/open.ts';
 import type { MemoryPlan } from '../loader/plan.ts';
 import { loadLlamaModel, planLlamaModel, type LlamaModel } from '../model/llama.ts';
+import { REPACK_INFO } from '../model/kernel-choice.ts';
+import { TERNARY } from '../kernels/lut.ts';
 import { EngineThreads } from '../runtime/engine-threads.ts';
 import { Sampler } from '../sampler/sampler.ts';
 import { JsonSchemaConstraint } from '../structured/constraint.ts';
@@ -117,6 +119,7 @@ export class LocalEngine implements Engine {
         threads: this.threads.threads,
         flavor: this.flavor,
         matmul: options.matmul,
+        ternaryTables: options.ternaryTables,
         contextLength: options.contextLength,
         memoryBudget: options.memoryBudget,
         signal,
@@ -177,9 +180,13 @@ export class LocalEngine implements Engine {
       weightBytes += t.byteSize;
     }
     const kernels: Record<string, number> = {};
+    const kernelByTensor: Record<string, string> = {};
     const byName = new Map(gguf.tensors.map((t) => [t.name, t.type]));
     for (const [tensor, kind] of Object.entries(model.kernelChoice)) {
-      const key = `${ggmlTypeName(byName.get(tensor)!)} → ${kind}`;
+      const type = byName.get(tensor)!;
+      const label = kind === 'lut' && model.ternaryTables === 'int8' && REPACK_INFO[type]?.bits === TERNARY ? 'lut (int8 tables)' : kind;
+      kernelByTensor[tensor] = label;
+      const key = `${ggmlTypeName(type)} → ${label}`;
       kernels[key] = (kernels[key] ?? 0) + 1;
     }
     const name = gguf.metadata.get('general.name');
@@ -194,7 +201,7 @@ export class LocalEngine implements Engine {
       vocabSize: model.config.vocabSize,
       tensorTypes,
       kernels,
-      kernelByTensor: { ...model.kernelChoice },
+      kernelByTensor,
       flavor: this.flavor,
       threads: this.threads?.threads ?? 1,
       threadNote: this.threads?.note ?? 'one thread',

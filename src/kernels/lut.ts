@@ -7,7 +7,8 @@ import { LutraError } from '../errors.ts';
 
 type Ptr = number;
 
-export const TabMode = { I8: 0, F32: 1, TOKEN: 2 } as const;
+/** LUT table modes (lut.h): int8, f32 (exact), per-token int8 activations with exact int16 tables, the same activations with int8 tables. */
+export const TabMode = { I8: 0, F32: 1, TOKEN: 2, TOKEN_I8: 3 } as const;
 export const Job = { LUT_MM: 1, MAD_MM: 2, STREAM: 3, LUT_BUILD: 4 } as const;
 /** Byte offsets inside lt_thr_ctl (threads.h). */
 export const CTL_ARGS = 64;

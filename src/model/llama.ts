@@ -32,6 +32,8 @@ export type { LlamaConfig } from './config.ts';
 
 /** Tokens per prefill block: LT_NB in wasm/src/model/model.h. */
 export const PREFILL_BLOCK = 8;
+/** lt_model_set_ternary_tables modes: LT_TERN_TAB_EXACT / LT_TERN_TAB_I8 in wasm/src/model/model.h. */
+const TERN_TAB_EXACT = 2, TERN_TAB_I8 = 3;
 
 export interface LoadLlamaOptions {
   /** Which wasm build to run (default: the fastest this engine supports). Ignored when `kernels` is given. */
@@ -50,9 +52,27 @@ export interface LoadLlamaOptions {
   signal?: AbortSignal;
   /** Force the LUT or the multiply-add kernels for every repackable weight (benchmarks); default 'auto' (kernel-choice.ts). */
   matmul?: 'auto' | 'lut' | 'mad';
+  /** Tables of the ternary weights' LUT kernel (TQ1_0, TQ2_0): see TernaryTables; default 'exact'. */
+  ternaryTables?: TernaryTables;
   /** Called with the memory plan, after it was checked and before any tensor data is read. */
   onPlan?: (plan: MemoryPlan) => void;
 }
+
+/**
+ * How ternary weights (TQ1_0, TQ2_0: BitNet b1.58) are multiplied on the LUT kernel. Both quantize
+ * each token's activations to int8 as BitNet b1.58 defines it; then
+ *   'exact' (default): exact int16 tables (two lookups per weight vector), so the result is
+ *           BitNet's own to float rounding: last-token logit NMSE 2e-14 vs a float64 reference on
+ *           the narrowed BitNet synthetic models (test/model/ternary-tables.test.ts);
+ *   'int8':  the tables rounded to int8 with one scale per 64 activations (one lookup): logit
+ *           NMSE 1.3e-3 vs the float64 reference on the same models (one matmul: ~3.5e-5 vs its
+ *           int8-activation product, test/wasm/lut/lut.test.ts), for a small speed gain at
+ *           most: the ternary GEMVs take 0.82–0.96 of the exact tables' time with the
+ *           relaxed-SIMD build and 0.89–1.16 (not always faster) with the SIMD128 build
+ *           (2560×2560, 6912×2560, 2560×6912, one thread, Node 20, cold weights, two runs,
+ *           2026-11-23).
+ */
+export type TernaryTables = 'exact' | 'int8';
 
 export interface LlamaModel {
   readonly config: LlamaConfig;
@@ -64,6 +84,8 @@ export interface LlamaModel {
   readonly kernels: KernelInstance;
   /** The kernel each weight runs on, by tensor name (src/model/kernel-choice.ts). */
   readonly kernelChoice: Record<string, KernelKind>;
+  /** The tables ternary LUT weights use (LoadLlamaOptions.ternaryTables). */
+  readonly ternaryTables: TernaryTables;
   /**
    * Run token `token` at position `pos` (0-based; positions before it must have
    * been run already, in order, since they fill the KV cache). Returns the
@@ -147,6 +169,10 @@ interface Job {
 }
 
 export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options: LoadLlamaOptions = {}): Promise<LlamaModel> {
+  const ternaryTables = options.ternaryTables ?? 'exact';
+  if (ternaryTables !== 'exact' && ternaryTables !== 'int8') {
+    throw new InvalidArgumentError(`ternaryTables must be 'exact' or 'int8', not ${JSON.stringify(ternaryTables)}`);
+  }
   const plan = planLlamaModel(gguf, options);
   const { config, bindings, tiedOutput, ropeFreqs } = plan;
   options.onPlan?.(plan.memory);
@@ -164,6 +190,9 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   const graph = archGraph(gguf, c.architecture);
   if (ex.lt_model_set_arch(model, graph.qkvBias ? 1 : 0, graph.subNorms ? 1 : 0, graph.ffnAct === 'relu2' ? 1 : 0) !== 0) {
     throw statusError(ex, `Setting the graph of architecture '${c.architecture}'`);
+  }
+  if (ex.lt_model_set_ternary_tables(model, ternaryTables === 'int8' ? TERN_TAB_I8 : TERN_TAB_EXACT) !== 0) {
+    throw statusError(ex, `Setting the ternary tables ('${ternaryTables}')`);
   }
 
   // Every tensor gets its place first; then the bytes are read in file order
@@ -291,6 +320,7 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     flavor,
     kernels,
     kernelChoice,
+    ternaryTables,
     memoryBytes: kernels.memory.buffer.byteLength,
     forward(token: number, pos: number): Float32Array {
       if (disposed) throw new NotLoadedError('This model was disposed');

@@ -112,6 +112,8 @@ export interface LutraExports {
   lt_mad_weight_bytes(bits: number, M: number, K: number, G: number, asym: number): number;
   /** int lt_model_set_arch(model, qkv_bias, sub_norms, ffn_act (0 SiLU, 1 squared ReLU)): 0 or -status. */
   lt_model_set_arch(model: Ptr, qkvBias: number, subNorms: number, ffnAct: number): number;
+  /** int lt_model_set_ternary_tables(model, mode (2 exact int16 tables, 3 int8 tables)): 0 or -status. */
+  lt_model_set_ternary_tables(model: Ptr, mode: number): number;
   /** int lt_model_check(model): 0 or -status. */
   lt_model_check(model: Ptr): number;
   /** float *lt_forward(model, token, pos): the logits (n_vocab floats), or 0 on error. */

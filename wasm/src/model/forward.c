@@ -52,22 +52,23 @@ static lt_thr_ctl *forward_pool;
  * read it need, each made in this thread's buffers on first use and then shared by every
  * weight that reads the same input (q/k/v share one, gate/up share one): Q8_0 quants for
  * Q8_0 weights, LUT tables (int8 with one scale per `ags` activations, or per-token int8 for
- * ternary weights) for LUT weights, int8 activations for MAD weights. */
+ * ternary weights: exact or int8 tables, lt_model_set_ternary_tables) for LUT weights, int8
+ * activations for MAD weights. */
 typedef struct {
   const float *x;
   uint32_t xs;
   int K, n;
   int quantized;
   int tab_mode; /* -1: no tables yet, else the LT_TAB_* mode they were built in */
+  int tern_tab; /* the table mode of ternary weights (lt_model.tern_tab) */
   int mad_done;
   const lt_scratch *s;
 } act_t;
 
 #define TAB_I8 0
-#define TAB_TOK 2
 
-static inline act_t make_act(const float *x, uint32_t xs, int K, int n, const lt_scratch *s) {
-  return (act_t){x, xs, K, n, 0, -1, 0, s};
+static inline act_t make_act(const lt_model *m, const float *x, uint32_t xs, int K, int n, const lt_scratch *s) {
+  return (act_t){x, xs, K, n, 0, -1, m->tern_tab, 0, s};
 }
 
 /* Rows [r0, r1) (multiples of the layout's row block) of a repacked weight, every token:
@@ -76,7 +77,7 @@ static void packed_rows(const lt_tensor *w, act_t *a, const uint8_t *W, float *y
   const int K = w->ne0;
   const lt_scratch *s = a->s;
   if (w->kind == LT_KIND_LUT) {
-    const int mode = w->bits == LT_TERN_BITS ? TAB_TOK : TAB_I8;
+    const int mode = w->bits == LT_TERN_BITS ? a->tern_tab : TAB_I8;
     if (a->tab_mode != mode) {
       for (int t = 0; t < a->n; t++) lt_lut_build(s->tab + (size_t)t * s->tab_stride, a->x + (size_t)t * a->xs, K, lt_lut_ags(K), mode);
       a->tab_mode = mode;
@@ -224,7 +225,7 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
     /* attention block */
     for (int t = 0; t < n; t++)
       lt_rmsnorm(m->x + (size_t)t * n_embd, layer_weight(m, l, LT_SLOT_ATTN_NORM)->data, xb + (size_t)t * xbs, n_embd, m->rms_eps);
-    act_t a = make_act(xb, xbs, n_embd, n, sc);
+    act_t a = make_act(m, xb, xbs, n_embd, n, sc);
     qkv_part(m, layer_weight(m, l, LT_SLOT_ATTN_Q), layer_weight(m, l, LT_SLOT_ATTN_Q_BIAS), &a, m->q, q_dim, 0,
              m->n_head, qkv0, qkv1, 1);
     /* k and v straight into the cache: positions pos..pos+n-1 are consecutive rows */
@@ -244,9 +245,9 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
       for (int t = 0; t < n; t++)
         lt_rmsnorm(m->att_out + (size_t)t * q_dim, layer_weight(m, l, LT_SLOT_ATTN_SUB_NORM)->data, xs + (size_t)t * xss,
                    q_dim, m->rms_eps);
-      a = make_act(xs, xss, q_dim, n, sc);
+      a = make_act(m, xs, xss, q_dim, n, sc);
     } else {
-      a = make_act(m->att_out, q_dim, q_dim, n, sc);
+      a = make_act(m, m->att_out, q_dim, q_dim, n, sc);
     }
     matvec_rows(layer_weight(m, l, LT_SLOT_ATTN_OUT), &a, xb, xbs, e0, e1);
     if (e1 > e0)
@@ -256,7 +257,7 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
     /* feed-forward block (gated: SiLU or squared ReLU) */
     for (int t = 0; t < n; t++)
       lt_rmsnorm(m->x + (size_t)t * n_embd, layer_weight(m, l, LT_SLOT_FFN_NORM)->data, xb + (size_t)t * xbs, n_embd, m->rms_eps);
-    a = make_act(xb, xbs, n_embd, n, sc);
+    a = make_act(m, xb, xbs, n_embd, n, sc);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_GATE), &a, m->hb, n_ff, f0, f1);
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_UP), &a, m->hb2, n_ff, f0, f1);
     if (f1 > f0) {
@@ -272,9 +273,9 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
       for (int t = 0; t < n; t++)
         lt_rmsnorm(m->hb + (size_t)t * n_ff, layer_weight(m, l, LT_SLOT_FFN_SUB_NORM)->data, xs + (size_t)t * xss, n_ff,
                    m->rms_eps);
-      a = make_act(xs, xss, n_ff, n, sc);
+      a = make_act(m, xs, xss, n_ff, n, sc);
     } else {
-      a = make_act(m->hb, n_ff, n_ff, n, sc);
+      a = make_act(m, m->hb, n_ff, n_ff, n, sc);
     }
     matvec_rows(layer_weight(m, l, LT_SLOT_FFN_DOWN), &a, xb, xbs, e0, e1);
     if (e1 > e0)
@@ -284,7 +285,7 @@ static int forward_job(void *ctx, lt_thr_ctl *c, int tid, int nth) {
 
   /* logits of the last token only */
   lt_rmsnorm(m->x + (size_t)(n - 1) * n_embd, m->global[LT_SLOT_OUTPUT_NORM].data, xb, n_embd, m->rms_eps);
-  act_t a = make_act(xb, xbs, n_embd, 1, sc);
+  act_t a = make_act(m, xb, xbs, n_embd, 1, sc);
   matvec_rows(m->output, &a, m->logits, 0, v0, v1);
   return 0;
 }

@@ -102,6 +102,7 @@ typedef struct lt_model {
   int32_t q_dim, kv_dim; /* n_head * head_dim, n_head_kv * head_dim */
   int32_t checked;       /* lt_model_check passed */
   int32_t qkv_bias, sub_norms, ffn_act; /* lt_model_set_arch: which optional tensors and FFN activation */
+  int32_t tern_tab; /* LUT table mode of ternary weights: LT_TERN_TAB_EXACT or LT_TERN_TAB_I8 */
 
   lt_tensor global[LT_N_GLOBAL_SLOTS];
   lt_tensor *layers; /* [n_layer][LT_N_LAYER_SLOTS], indexed by slot - LT_N_GLOBAL_SLOTS */
@@ -138,6 +139,7 @@ int lt_model_set_tensor(lt_model *m, int layer, int slot, int type, int ne0, int
 int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int ne0, int ne1, const void *data, int kind);
 int lt_model_check(lt_model *m);
 int lt_model_set_arch(lt_model *m, int qkv_bias, int sub_norms, int ffn_act);
+int lt_model_set_ternary_tables(lt_model *m, int mode);
 float *lt_forward(lt_model *m, int token, int pos);
 float *lt_forward_block(lt_model *m, const int32_t *tokens, int n, int pos);
 int lt_model_alloc_scratch(lt_model *m, lt_scratch *s);
@@ -167,6 +169,10 @@ uint32_t lt_mad_weight_bytes(int bits, int M, int K, int G, int asym);
 static inline int lt_lut_ags(int K) { return K % 64 == 0 ? 64 : K % 32 == 0 ? 32 : K % 16 == 0 ? 16 : 0; }
 #define LT_MAD_ABLK 32 /* MAD activation quantization block */
 #define LT_TERN_BITS 8 /* lut.h's LT_TERN */
+/* Table modes for ternary weights (lut.h): BitNet's per-token int8 activations, then exact int16
+ * tables (LT_TAB_TOK, the default) or int8 tables with one scale per lt_lut_ags(K) (LT_TAB_TOK_I8). */
+#define LT_TERN_TAB_EXACT 2
+#define LT_TERN_TAB_I8 3
 
 /* internal: record a failure for lt_last_error and return -status */
 int lt_set_error(int status);
