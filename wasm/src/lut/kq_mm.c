@@ -14,10 +14,12 @@
  * canonical layout pays a convert and two multiply-adds per 16 weights.
  *
  * Tokens are the outer loop inside a row block (a row block's K/256 records, 2.75 KiB per
- * 256 of K, stay in L1/L2 for the next token), and each row block runs as two 16-row halves,
- * the activation-sum terms in a pass of their own: x86 has 16 vector registers, and one pass
- * over 32 rows kept 32 accumulators live (spilled every pair of sub-blocks); this order is
- * 1.3× faster per GEMV (Node, relaxed, 8192×2048). */
+ * 256 of K, stay in L1/L2 for the next token), and each super-block runs as two 16-row
+ * halves, the activation-sum terms in a pass of their own: x86 has 16 vector registers, and
+ * one pass over 32 rows kept 32 accumulators live (spilled every pair of sub-blocks); this
+ * order is 1.3× faster per GEMV (Node, relaxed, 8192×2048). Halves inside the super-block
+ * loop, not around it: the second half then finds the record and its tables in L1 (with the
+ * halves outside, K = 8192 read its 32 KiB of tables twice per row block, from L2). */
 #include "lookup.h"
 
 /* i16 lanes [a r0, b r0, a r1, b r1, a r2, b r2, a r3, b r3] of rows 0-3 (lo) or 4-7 (hi). */
@@ -60,12 +62,13 @@ void lt_kq_mm(const uint8_t *W, int K, const uint8_t *tab, uint32_t tstride, int
     for (int rb = rb0; rb < rb1; rb++) {
       const uint8_t *r0 = W + (size_t)rb * rbb;
       float *yo = y + (size_t)n * ystride + rb * 32;
-      /* the two 16-row halves one after the other: few enough live vectors for 16 registers */
-      for (int h = 0; h < 2; h++) {
-        const uint8_t *r = r0;
-        v128_t yacc[4];
-        for (int i = 0; i < 4; i++) yacc[i] = wasm_f32x4_splat(0);
-        for (int sb = 0; sb < nsb; sb++, r += LT_KQ_REC) {
+      v128_t yacc[8];
+      for (int i = 0; i < 8; i++) yacc[i] = wasm_f32x4_splat(0);
+      const uint8_t *r = r0;
+      for (int sb = 0; sb < nsb; sb++, r += LT_KQ_REC) {
+        /* the two 16-row halves one after the other: few enough live vectors for 16 registers;
+         * the super-block's record (2.75 KiB) and tables (1 KiB) stay in L1 for the second */
+        for (int h = 0; h < 2; h++) {
           const uint8_t *scm = r + 64 * 2 * 16 + 32 * h; /* this half's 32 bytes of each pair */
           const float *d = (const float *)(r + 64 * 2 * 16 + 8 * 64) + 16 * h, *dmin = d + 32;
           v128_t accF[4];
@@ -108,11 +111,11 @@ void lt_kq_mm(const uint8_t *W, int K, const uint8_t *tab, uint32_t tstride, int
             t = lt_madd(sA15, wasm_f32x4_convert_i32x4(accSA[i]), t);
             t = wasm_f32x4_mul(dv, t);
             t = wasm_f32x4_sub(t, wasm_f32x4_mul(mv, wasm_f32x4_mul(sAv, wasm_f32x4_convert_i32x4(accMA[i]))));
-            yacc[i] = wasm_f32x4_add(yacc[i], t);
+            yacc[4 * h + i] = wasm_f32x4_add(yacc[4 * h + i], t);
           }
         }
-        for (int i = 0; i < 4; i++) wasm_v128_store(yo + 16 * h + 4 * i, yacc[i]);
       }
+      for (int i = 0; i < 8; i++) wasm_v128_store(yo + 4 * i, yacc[i]);
     }
   }
 }
