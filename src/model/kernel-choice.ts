@@ -50,9 +50,14 @@ export const DEQUANT_F32_MAX = 16 << 20;
 
 const PLANES = (bits: number) => (bits === 8 ? 2 : bits);
 
+/** Bytes per 32 rows × 256 weights of the two-level K-quant LUT layout (LT_KQ_REC in wasm/src/lut/lut.h). */
+const KQ_REC = 64 * 2 * 16 + 8 * 64 + 256;
+
 /** Bytes of an [M][K] weight in the LUT layout (lt_lut_weight_bytes); 0 if it does not fit. */
 export function lutBytes(type: number, M: number, K: number): number {
   const q = REPACK_INFO[type];
+  // Q2_K keeps its 4-bit sub-scales and mins (0.34 B/weight): the two-level layout
+  if (type === GGMLType.Q2_K) return M % 32 || K % 256 || K > 65536 ? 0 : (M / 32) * (K / 256) * KQ_REC;
   if (!q || M % 32 || K % q.G || K % 16 || !(K % 64 === 0 || K % 32 === 0 || K % 16 === 0)) return 0;
   const rec = (q.G / 4) * PLANES(q.bits) * 16 + 128 + (q.asym ? 128 : 0);
   return (M / 32) * (K / q.G) * rec;

@@ -110,6 +110,19 @@ describe('memory planner', () => {
     expect(Math.max(...reads.map(([o, n]) => o + n))).toBeLessThanOrEqual(g.dataOffset + (1 << 20));
   });
 
+  it('a 7B-shaped Q2_K model fits the 4 GiB of wasm32: Q2_K is placed at 0.34 bytes per weight', async () => {
+    const file = synthHeader({ nEmbd: 4096, nLayer: 32, nFf: 11008, nHead: 32, type: GGMLType.Q2_K });
+    const src: ByteSource = { size: file.size, read: async (o, n) => { const out = new Uint8Array(n); out.set(file.header.subarray(o, o + n)); return out; } };
+    const g = await readGGUF(src, { initialBytes: 64 << 10 });
+    // (the f32 KV cache takes 1 GiB at 1024 tokens: 2048 would not fit beside the weights)
+    const plan = planLlamaModel(g, { contextLength: 1024 }).memory;
+    // 32 layers × 202M linear weights in the two-level LUT layout (2816 bytes per 32 × 256)
+    const linear = 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008) * (2816 / 8192);
+    expect(plan.weights).toBeGreaterThan(linear);
+    expect(plan.weights).toBeLessThan(linear * 1.15); // + embeddings and output head
+    expect(plan.total).toBeLessThan(4 * 2 ** 30);
+  });
+
   it('a memoryBudget also stops loadLlamaModel before any tensor data is read', async () => {
     const bytes = synthLlama({ nEmbd: 64, nLayer: 2, nFf: 128, nHead: 4, nHeadKv: 4, ctx: 256, type: GGMLType.F32 });
     const g = parseGGUF(bytes);

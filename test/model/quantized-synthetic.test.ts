@@ -19,6 +19,7 @@ import { loadLlamaModel } from '../../src/model/llama.ts';
 import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference } from '../reference/forward.ts';
 import { FLAVORS } from '../wasm/harness.ts';
+import { argmax, nmse } from './logits.ts';
 
 const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-qsynth-'));
 afterAll(async () => rm(await tmp, { recursive: true, force: true }));
@@ -28,18 +29,6 @@ async function synth(argv: string[]) {
   await makeModel(parseArgs([...argv, '-o', out, '-q']));
   const bytes = new Uint8Array(await readFile(out));
   return { bytes, gguf: parseGGUF(bytes) };
-}
-
-export function nmse(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) { num += (a[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-  return num / den;
-}
-
-function argmax(a: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
-  return best;
 }
 
 const NARROW = ['--layers', '2', '--embd', '256', '--ff', '512'];

@@ -23,6 +23,19 @@
  *     2i+s = row 8s+i, high nibble = row 16+8s+i (even lanes rows 0-7, odd lanes 8-15).
  * Nibble bit t is the weight bit for activation 4j+t.
  *
+ * Two-level K-quant layout (asym = LT_KQ; bits 2, G 16: GGUF Q2_K). Q2_K stores, per 256
+ * weights, 4-bit sub-scales sc_j and mins mn_j for 16 sub-blocks of 16 and f16 d, dmin:
+ * w = d·sc_j·q − dmin·mn_j. Keeping that form (instead of an f32 d and m′ per 16 weights,
+ * 0.75 B/weight) places 0.34 B/weight, and the kernel combines sub-blocks in integers.
+ * A row block is K/256 records of LT_KQ_REC bytes, one per super-block:
+ *     [64 activation groups][2 vectors of 16 bytes]   nibble data, as the canonical layout
+ *     [8 sub-block pairs][64 bytes]                    GGUF's scale byte sc | mn << 4 of
+ *                                                      (row r, sub-block 2i + s) at 2r + s
+ *     [32 × f32 d][32 × f32 dmin]
+ * Per row: Σ w·a = ½·d·Σ_j sc_j·(lookups of j) + 1.5·d·Σ_j sc_j·A_j − dmin·Σ_j mn_j·A_j
+ * (A_j = the sub-block's activation sum); the pair order lets one i32 dot of i16 lanes
+ * (pmaddwd) take two sub-blocks of four rows at once (kq_mm.c).
+ *
  * Ternary (bits = LT_TERN): the 2-plane layout with *balanced* planes: w = ½·d·(σ0 + σ1),
  * w = −1 → (−,−), 0 → (+,−), +1 → (+,+); planes are combined with weights (1, 1) and there is
  * no bias term. Versus coding w+1 in binary planes (weights 1, 2 and a bias), the table
@@ -52,6 +65,9 @@
 
 enum { LT_TAB_I8 = 0, LT_TAB_F32 = 1, LT_TAB_TOK = 2, LT_TAB_TOK_I8 = 3 };
 #define LT_TERN 8 /* "bits" value of the ternary layout */
+#define LT_KQ 2   /* "asym" value of the two-level K-quant layout */
+#define LT_KQ_REC (64 * 2 * 16 + 8 * 64 + 256) /* bytes per 32 rows × 256 weights */
+#define LT_KQ_MAXK 65536
 #define LT_PLANES(b) ((b) == LT_TERN ? 2 : (b))
 
 /* ---- small freestanding helpers ---- */
@@ -117,9 +133,12 @@ LT_INLINE v128_t lt_madd(v128_t a, v128_t b, v128_t c) { /* a·b + c */
 }
 
 /* ---- layout geometry ---- */
-LT_INLINE int lt_lut_rec_bytes(int bits, int G, int asym) { return (G / 4) * LT_PLANES(bits) * 16 + 128 + (asym ? 128 : 0); }
+LT_INLINE int lt_lut_rec_bytes(int bits, int G, int asym) {
+  if (asym == LT_KQ) return LT_KQ_REC;
+  return (G / 4) * LT_PLANES(bits) * 16 + 128 + (asym ? 128 : 0);
+}
 LT_INLINE uint32_t lt_lut_rb_bytes(int bits, int K, int G, int asym) {
-  return (uint32_t)(K / G) * (uint32_t)lt_lut_rec_bytes(bits, G, asym);
+  return (uint32_t)(K / (asym == LT_KQ ? 256 : G)) * (uint32_t)lt_lut_rec_bytes(bits, G, asym);
 }
 /* Byte offset (within one activation group's b·16 bytes) and nibble (0 low, 1 high) of
  * (row r in block, plane p). */
@@ -164,5 +183,9 @@ typedef struct lt_src {
   float zero;
   int K, G;
 } lt_src;
+
+/* The LUT matmul over the two-level K-quant layout (kq_mm.c), arguments as lt_lut_mm's. */
+void lt_kq_mm(const uint8_t *W, int K, const uint8_t *tab, uint32_t tstride, int ags, int ntok,
+              float *y, uint32_t ystride, int rb0, int rb1);
 
 #endif

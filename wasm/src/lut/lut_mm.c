@@ -7,47 +7,9 @@
  * row (planes combined with weights 2^p); chunks are ≤ 16 groups → ≤ 30480 < 32767.
  * The per-token mode splits its int16 tables into a low and a high part and sums each part's
  * lookups as bytes over 8 groups before pairing and widening: bounds at tok_vec. */
-#include "lut.h"
+#include "lookup.h"
 
 #define LT_MAXTOK 8
-
-/* Lookups for `ng` activation groups of one row block: 4 i16 accumulators, rows 0-7,
- * 8-15, 16-23, 24-31. B is a compile-time constant after inlining. */
-LT_INLINE void lut_groups(const uint8_t *w, const int8_t *T, int ng, const int B, v128_t acc[4]) {
-  const v128_t m4 = wasm_i8x16_const_splat(0x0F);
-  v128_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-#pragma clang loop unroll_count(4)
-  for (int g = 0; g < ng; g++) {
-    v128_t t = wasm_v128_load(T + 16 * g);
-    if (B >= 2) {
-      const int q0 = B == LT_TERN ? 2 : 0;
-      v128_t W0 = wasm_v128_load(w), W1 = wasm_v128_load(w + 16);
-      a0 = wasm_i16x8_add(a0, lt_pair(lt_swz(t, wasm_v128_and(W0, m4)), q0));
-      a1 = wasm_i16x8_add(a1, lt_pair(lt_swz(t, wasm_v128_and(wasm_u16x8_shr(W0, 4), m4)), q0));
-      a2 = wasm_i16x8_add(a2, lt_pair(lt_swz(t, wasm_v128_and(W1, m4)), q0));
-      a3 = wasm_i16x8_add(a3, lt_pair(lt_swz(t, wasm_v128_and(wasm_u16x8_shr(W1, 4), m4)), q0));
-    }
-    if (B == 4) {
-      v128_t W0 = wasm_v128_load(w + 32), W1 = wasm_v128_load(w + 48);
-      a0 = wasm_i16x8_add(a0, lt_pair(lt_swz(t, wasm_v128_and(W0, m4)), 1));
-      a1 = wasm_i16x8_add(a1, lt_pair(lt_swz(t, wasm_v128_and(wasm_u16x8_shr(W0, 4), m4)), 1));
-      a2 = wasm_i16x8_add(a2, lt_pair(lt_swz(t, wasm_v128_and(W1, m4)), 1));
-      a3 = wasm_i16x8_add(a3, lt_pair(lt_swz(t, wasm_v128_and(wasm_u16x8_shr(W1, 4), m4)), 1));
-    }
-    if (B != LT_TERN && (B & 1)) {
-      const int p = B - 1;
-      v128_t W = wasm_v128_load(w + 16 * (B - 1));
-      v128_t L0 = lt_swz(t, wasm_v128_and(W, m4));
-      v128_t L1 = lt_swz(t, wasm_v128_and(wasm_u16x8_shr(W, 4), m4));
-      a0 = wasm_i16x8_add(a0, lt_even(L0, p));
-      a1 = wasm_i16x8_add(a1, lt_odd(L0, p));
-      a2 = wasm_i16x8_add(a2, lt_even(L1, p));
-      a3 = wasm_i16x8_add(a3, lt_odd(L1, p));
-    }
-    w += 16 * LT_PLANES(B);
-  }
-  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
-}
 
 /* Per-token mode. Its int16 tables T (|T| ≤ 4·127 = 508) are stored as two byte tables,
  * T = lo + 32·hi with lo = T & 31 ∈ [0, 31] and hi = T >> 5 ∈ [−16, 15] (tables.c build_tok),
@@ -126,13 +88,6 @@ static __attribute__((noinline)) void tok_chunk(const uint8_t *w, const uint8_t 
   if (B == LT_TERN) { tok_vec(w, T, ng, LT_TERN, acc); tok_vec(w + 16, T, ng, LT_TERN, acc + 16); }
   else if (B == 2) { tok_vec(w, T, ng, 2, acc); tok_vec(w + 16, T, ng, 2, acc + 16); }
   else tok_vec(w, T, ng, 1, acc);
-}
-
-LT_INLINE void widen8(const v128_t acc[4], v128_t out[8]) {
-  for (int i = 0; i < 4; i++) {
-    out[2 * i] = wasm_i32x4_extend_low_i16x8(acc[i]);
-    out[2 * i + 1] = wasm_i32x4_extend_high_i16x8(acc[i]);
-  }
 }
 
 /* Mode 0 (int8 tables), rows blocks [rb0, rb1), nt tokens (≤ LT_MAXTOK). */
@@ -278,6 +233,13 @@ int lt_lut_mm(const uint8_t *W, int bits, int K, int G, int asym, float zero,
               float *y, uint32_t ystride, int row0, int row1) {
   if (((bits < 1 || bits > 4) && bits != LT_TERN) || ntok < 1 || row0 < 0 || row1 < row0) return -LT_ERR_ARG;
   if (bits == LT_TERN && asym) return -LT_ERR_ARG;
+  if (asym == LT_KQ) {
+    if (bits != 2 || G != 16 || K % 256 || K > LT_KQ_MAXK || row0 % 32 || row1 % 32) return -LT_ERR_SHAPE;
+    if (mode != LT_TAB_I8 && mode != LT_TAB_TOK_I8) return -LT_ERR_ARG;
+    if (ags < 32 || ags % 32 || K % ags || (ags < 256 ? 256 % ags : ags % 256)) return -LT_ERR_SHAPE;
+    lt_kq_mm(W, K, tab, tstride, ags, ntok, y, ystride, row0 / 32, row1 / 32);
+    return 0;
+  }
   if (row0 % 32 || row1 % 32 || G < 16 || G % 16 || K % G) return -LT_ERR_SHAPE;
   if (mode == LT_TAB_TOK_I8) mode = LT_TAB_I8; /* the same table layout */
   if (mode == LT_TAB_I8) {

@@ -20,12 +20,14 @@ static int qinfo(int type, lt_qinfo *q) {
 }
 
 /* What a GGUF type becomes: out[0] bits (LT_TERN = 8 for ternary; the MAD layout takes
- * ternary as bits 2, zero 1), out[1] G, out[2] asym, out[3] zero. 0 if unsupported. */
+ * ternary as bits 2, zero 1), out[1] G, out[2] asym, out[3] zero, out[4] the asym argument
+ * of its LUT layout (LT_KQ: the two-level K-quant layout). 0 if unsupported. */
 LT_EXPORT(lt_repack_info)
 int lt_repack_info(int type, int32_t *out) {
   lt_qinfo q;
   if (!qinfo(type, &q)) return 0;
   out[0] = q.bits; out[1] = q.G; out[2] = q.asym; out[3] = q.zero;
+  out[4] = type == LT_Q2_K ? LT_KQ : q.asym; /* the asym argument of the LUT layout it takes */
   return 1;
 }
 
@@ -154,6 +156,39 @@ static int repack_lut(uint8_t *dst, const lt_src *s, int bits, int asym, int M, 
   return 0;
 }
 
+/* GGUF Q2_K → the two-level K-quant layout (lut.h): bit-planes as the canonical layout with
+ * G = 256, GGUF's scale bytes moved to (pair, row) order, d and dmin as f32. */
+static int repack_kq(uint8_t *dst, const lt_src *s, int M, int row0, int row1) {
+  const int K = s->K, nsb = K / 256;
+  if (row0 % 32 || row1 % 32 || M % 32 || row1 > M || row0 < 0 || K % 256 || K > LT_KQ_MAXK) return -LT_ERR_SHAPE;
+  const uint32_t rbb = (uint32_t)nsb * LT_KQ_REC;
+  const size_t rowb = (size_t)nsb * 84;
+  for (int rb = row0 / 32; rb < row1 / 32; rb++) {
+    uint8_t *r = dst + (size_t)rb * rbb;
+    for (int sb = 0; sb < nsb; sb++, r += LT_KQ_REC) {
+      for (int i = 0; i < 64 * 2 * 16; i++) r[i] = 0;
+      uint8_t *scm = r + 64 * 2 * 16;
+      float *d = (float *)(scm + 8 * 64), *dmin = d + 32;
+      for (int rr = 0; rr < 32; rr++) {
+        const uint8_t *b = s->p + (size_t)(rb * 32 + rr) * rowb + (size_t)sb * 84;
+        for (int j = 0; j < 16; j++) scm[64 * (j / 2) + 2 * rr + (j & 1)] = b[j];
+        d[rr] = lt_f16_to_f32(lt_rd16(b + 80));
+        dmin[rr] = lt_f16_to_f32(lt_rd16(b + 82));
+        for (int e = 0; e < 256; e++) {
+          int c = (b[16 + 32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+          for (int p = 0; p < 2; p++) {
+            if (!((c >> p) & 1)) continue;
+            int byte, hi;
+            lt_lut_pos(2, rr, p, &byte, &hi);
+            r[(e / 4) * 32 + byte] |= (uint8_t)(1 << ((e % 4) + 4 * hi));
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
+
 static int repack_mad(uint8_t *dst, const lt_src *s, int bits, int asym, int M, int row0, int row1) {
   const int K = s->K, G = s->G, R = lt_mad_rec_k(G);
   if (row0 % 16 || row1 % 16 || M % 16 || row1 > M || row0 < 0 || K % G || K % R || G % 16 || G > LT_MAXG) return -LT_ERR_SHAPE;
@@ -206,6 +241,7 @@ static int make_src(lt_src *s, int type, const uint8_t *p, const float *d, const
 LT_EXPORT(lt_lut_weight_bytes)
 uint32_t lt_lut_weight_bytes(int bits, int M, int K, int G, int asym) {
   if (((bits < 1 || bits > 4) && bits != LT_TERN) || M % 32 || G < 16 || G % 16 || K % G) return 0;
+  if (asym == LT_KQ && (bits != 2 || G != 16 || K % 256 || K > LT_KQ_MAXK)) return 0;
   return (uint32_t)(M / 32) * lt_lut_rb_bytes(bits, K, G, asym);
 }
 LT_EXPORT(lt_mad_weight_bytes)
@@ -222,7 +258,8 @@ int lt_repack_lut(uint8_t *dst, int type, const uint8_t *src, const float *d, co
                   int bits, int M, int K, int G, int row0, int row1) {
   lt_src s; int asym;
   int e = make_src(&s, type, src, d, m, zero, K, G, &bits, &asym);
-  return e ? e : repack_lut(dst, &s, bits, asym, M, row0, row1);
+  if (e) return e;
+  return type == LT_Q2_K ? repack_kq(dst, &s, M, row0, row1) : repack_lut(dst, &s, bits, asym, M, row0, row1);
 }
 LT_EXPORT(lt_repack_mad)
 int lt_repack_mad(uint8_t *dst, int type, const uint8_t *src, const float *d, const float *m, float zero,
@@ -235,6 +272,25 @@ int lt_repack_mad(uint8_t *dst, int type, const uint8_t *src, const float *d, co
 /* Dequantize one row of a repacked weight (tests, embeddings). */
 LT_EXPORT(lt_lut_dequant_row)
 int lt_lut_dequant_row(const uint8_t *W, int bits, int K, int G, int asym, float zero, int row, float *out) {
+  if (asym == LT_KQ) { /* ggml's Q2_K arithmetic: (d·sc)·q − dmin·mn */
+    const int rr = row % 32;
+    const uint8_t *r = W + (size_t)(row / 32) * lt_lut_rb_bytes(2, K, 16, LT_KQ);
+    for (int sb = 0; sb < K / 256; sb++, r += LT_KQ_REC) {
+      const uint8_t *scm = r + 64 * 2 * 16;
+      const float *d = (const float *)(scm + 8 * 64);
+      for (int e = 0; e < 256; e++) {
+        int j = e / 16, sc = scm[64 * (j / 2) + 2 * rr + (j & 1)], q = 0;
+        for (int p = 0; p < 2; p++) {
+          int byte, hi;
+          lt_lut_pos(2, rr, p, &byte, &hi);
+          q |= ((r[(e / 4) * 32 + byte] >> ((e % 4) + 4 * hi)) & 1) << p;
+        }
+        float dl = d[rr] * (float)(sc & 0xF), ml = d[32 + rr] * (float)(sc >> 4);
+        out[sb * 256 + e] = dl * (float)q - ml;
+      }
+    }
+    return 0;
+  }
   const int P = LT_PLANES(bits);
   const int rec = lt_lut_rec_bytes(bits, G, asym), nb = (G / 4) * P * 16, rr = row % 32;
   const uint8_t *r = W + (size_t)(row / 32) * lt_lut_rb_bytes(bits, K, G, asym);

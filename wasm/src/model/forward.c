@@ -316,7 +316,7 @@ static int repack_job(void *ctx, lt_thr_ctl *c, int tid, int n) {
   int b0, b1;
   share(r->M / B, tid, n, &b0, &b1);
   if (b1 <= b0) return 0;
-  int32_t info[4];
+  int32_t info[5];
   if (!lt_repack_info(r->type, info)) return -LT_ERR_UNSUPPORTED_TYPE;
   return r->kind == LT_KIND_LUT
              ? lt_repack_lut(r->dst, r->type, r->src, 0, 0, 0, info[0], r->M, r->K, info[1], b0 * B, b1 * B)

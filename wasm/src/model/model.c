@@ -181,13 +181,14 @@ int lt_model_set_tensor_packed(lt_model *m, int layer, int slot, int type, int n
   if (!m || !data || slot < 0 || slot >= LT_SLOT_COUNT || is_norm(slot)) return lt_set_error(LT_ERR_ARG);
   int global = slot < LT_N_GLOBAL_SLOTS;
   if (global ? layer != -1 : (layer < 0 || layer >= m->n_layer)) return lt_set_error(LT_ERR_ARG);
-  int32_t info[4];
+  int32_t info[5];
   if (!lt_repack_info(type, info)) return lt_set_error(LT_ERR_UNSUPPORTED_TYPE);
   int want0, want1;
   expected_shape(m, slot, &want0, &want1);
   if (ne0 != want0 || ne1 != want1) return lt_set_error(LT_ERR_SHAPE);
   int bits = info[0], G = info[1], asym = info[2];
   if (kind == LT_KIND_LUT) {
+    asym = info[4]; /* Q2_K: the two-level layout */
     if (!lt_lut_weight_bytes(bits, ne1, ne0, G, asym) || !lt_lut_ags(ne0)) return lt_set_error(LT_ERR_SHAPE);
   } else if (kind == LT_KIND_MAD) {
     if (bits == LT_TERN_BITS) bits = 2; /* the MAD layout takes ternary as 2-bit codes, zero 1 */
