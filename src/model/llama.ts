@@ -66,11 +66,10 @@ export interface LoadLlamaOptions {
  *           the narrowed BitNet synthetic models (test/model/ternary-tables.test.ts);
  *   'int8':  the tables rounded to int8 with one scale per 64 activations (one lookup): logit
  *           NMSE 1.3e-3 vs the float64 reference on the same models (one matmul: ~3.5e-5 vs its
- *           int8-activation product, test/wasm/lut/lut.test.ts), for a small speed gain at
- *           most: the ternary GEMVs take 0.82–0.96 of the exact tables' time with the
- *           relaxed-SIMD build and 0.89–1.16 (not always faster) with the SIMD128 build
- *           (2560×2560, 6912×2560, 2560×6912, one thread, Node 20, cold weights, two runs,
- *           2026-11-23).
+ *           int8-activation product, test/wasm/lut/lut.test.ts), for a modest speed gain: the
+ *           ternary GEMVs take 0.78–0.87 of the exact tables' time with the relaxed-SIMD build
+ *           and 0.79–0.82 with the SIMD128 build (2560×2560, 6912×2560, 2560×6912, one thread,
+ *           Node 20, cold weights, 2026-11-23).
  */
 export type TernaryTables = 'exact' | 'int8';
 

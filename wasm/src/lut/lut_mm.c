@@ -90,6 +90,18 @@ static __attribute__((noinline)) void tok_chunk(const uint8_t *w, const uint8_t 
   else tok_vec(w, T, ng, 1, acc);
 }
 
+/* Mode 0's lookups of one chunk (F ≤ 16 groups) of a row block, widened to i32 in out[32]. Not
+ * inlined, for the reason given at tok_chunk: inside mm_i8, next to the f32 accumulators of up to
+ * 8 tokens, V8 spilled the lookup loop's accumulators and constants to the stack at every group. */
+static __attribute__((noinline)) void i8_chunk(const uint8_t *wc, const int8_t *T, int F, int B, int32_t out[32]) {
+  v128_t acc[4] = {wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0)};
+#define LT_I8C(b) if (F == 16) lut_groups(wc, T, 16, b, acc); else lut_groups(wc, T, F, b, acc)
+  switch (B) { case 1: LT_I8C(1); break; case 2: LT_I8C(2); break; case 3: LT_I8C(3); break; case 4: LT_I8C(4); break; default: LT_I8C(LT_TERN); break; }
+  v128_t wi[8];
+  widen8(acc, wi);
+  for (int i = 0; i < 8; i++) wasm_v128_store(out + 4 * i, wi[i]);
+}
+
 /* Mode 0 (int8 tables), rows blocks [rb0, rb1), nt tokens (≤ LT_MAXTOK). */
 LT_INLINE void mm_i8(const uint8_t *W, const int B, int K, int G, int asym, float c0,
                      const uint8_t *tab, uint32_t tstride, int ags, int nt,
@@ -112,13 +124,10 @@ LT_INLINE void mm_i8(const uint8_t *W, const int B, int K, int G, int asym, floa
         const uint8_t *wc = r + (size_t)c * LT_PLANES(B) * 16;
         for (int n = 0; n < nt; n++) {
           const uint8_t *tn = tab + (size_t)n * tstride;
-          v128_t acc[4] = {wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0), wasm_i16x8_splat(0)};
-          if (F == 16) lut_groups(wc, (const int8_t *)tn + 16 * j0, 16, B, acc);
-          else lut_groups(wc, (const int8_t *)tn + 16 * j0, F, B, acc);
+          int32_t o[32] __attribute__((aligned(16)));
+          i8_chunk(wc, (const int8_t *)tn + 16 * j0, F, B, o);
           v128_t tsv = wasm_f32x4_splat(0.5f * ((const float *)(tn + ts_off))[(j0 * 4) / ags]);
-          v128_t wi[8];
-          widen8(acc, wi);
-          for (int i = 0; i < 8; i++) accg[n][i] = lt_madd(wasm_f32x4_convert_i32x4(wi[i]), tsv, accg[n][i]);
+          for (int i = 0; i < 8; i++) accg[n][i] = lt_madd(wasm_f32x4_convert_i32x4(wasm_v128_load(o + 4 * i)), tsv, accg[n][i]);
         }
       }
       const float *d = (const float *)(r + ng_w * LT_PLANES(B) * 16);
