@@ -33,7 +33,7 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 const LLAMA_1B = { nVocab: 32000, nEmbd: 2048, nHead: 32, nHeadKv: 8, nFf: 8192, tied: true };
 const BITNET_2B = { nVocab: 32000, nEmbd: 2560, nHead: 20, nHeadKv: 5, nFf: 6912, tied: true };
 
-interface Case { model: string; quant: string; type: number; shape: typeof LLAMA_1B; matmul: 'auto' | 'lut' | 'mad' }
+interface Case { model: string; quant: string; type: number; shape: typeof LLAMA_1B; matmul: 'auto' | 'lut' | 'mad'; ternaryTables?: 'int8' }
 const CASES: Case[] = [
   { model: 'llama-3.2-1b-shape', quant: 'Q4_0', type: GGMLType.Q4_0, shape: LLAMA_1B, matmul: 'auto' },
   { model: 'llama-3.2-1b-shape', quant: 'Q4_0', type: GGMLType.Q4_0, shape: LLAMA_1B, matmul: 'lut' },
@@ -43,6 +43,7 @@ const CASES: Case[] = [
   { model: 'bitnet-b1.58-2b-shape', quant: 'TQ2_0', type: GGMLType.TQ2_0, shape: BITNET_2B, matmul: 'auto' },
   { model: 'bitnet-b1.58-2b-shape', quant: 'TQ2_0', type: GGMLType.TQ2_0, shape: BITNET_2B, matmul: 'mad' },
   { model: 'bitnet-b1.58-2b-shape', quant: 'TQ1_0', type: GGMLType.TQ1_0, shape: BITNET_2B, matmul: 'auto' },
+  { model: 'bitnet-b1.58-2b-shape', quant: 'TQ2_0', type: GGMLType.TQ2_0, shape: BITNET_2B, matmul: 'auto', ternaryTables: 'int8' },
 ];
 
 /** Bytes one decode step reads: every linear weight as placed (repacked layout), the tied head once, not the embedding table. */
@@ -83,7 +84,7 @@ async function runCase(c: Case, flavor: SimdFlavor) {
   const syn = syntheticLlama(spec);
   const blob = new Blob([syn.header as BlobPart, ...(syn.parts as BlobPart[])]);
   syn.parts.length = 0;
-  const label = `${c.model} ×${layers} ${c.quant}${c.matmul === 'auto' ? '' : ` (forced ${c.matmul})`}`;
+  const label = `${c.model} ×${layers} ${c.quant}${c.matmul === 'auto' ? '' : ` (forced ${c.matmul})`}${c.ternaryTables ? ` (${c.ternaryTables} tables)` : ''}`;
   log(`${label}: ${(blob.size / 1e6).toFixed(0)} MB made in ${(performance.now() - t0).toFixed(0)} ms`);
   const threads = [1, 2];
   const engines = threads.map(() => new WorkerEngine(startEngineWorker()));
@@ -91,14 +92,14 @@ async function runCase(c: Case, flavor: SimdFlavor) {
     const rows = [];
     for (let i = 0; i < threads.length; i++) {
       const l0 = performance.now();
-      const report = await engines[i].load({ blob }, { threads: threads[i], contextLength: 512, matmul: c.matmul });
+      const report = await engines[i].load({ blob }, { threads: threads[i], contextLength: 512, matmul: c.matmul, ternaryTables: c.ternaryTables });
       const loadMs = performance.now() - l0;
       if (report.threads !== threads[i]) throw new Error(`asked for ${threads[i]} threads, the engine runs ${report.threads} (${report.threadNote})`);
       await engines[i].generate('t1 t2 t3', { maxTokens: 4, temperature: 0, stopAtEos: false }); // warm up
       const kinds = new Set<string>();
       const wbpt = bytesPerToken(c, flavor, kinds);
       rows.push({ model: `${c.model} x${layers}`, quant: c.quant, threads: threads[i], flavor: `${flavor}/${[...kinds].join('+')}`,
-        matmul: c.matmul, kernels: report.kernels, loadMs, pp: [] as number[], tg: [] as number[], promptTokens: 0,
+        matmul: c.ternaryTables ? `${c.matmul}, ${c.ternaryTables} tables` : c.matmul, kernels: report.kernels, loadMs, pp: [] as number[], tg: [] as number[], promptTokens: 0,
         pp_tps: 0, tg_tps: 0, weight_bytes_per_token: wbpt, mem_gbps: 0, roofline_tps: 0, roofline_fraction: 0 });
     }
     for (let r = 0; r < runs; r++) {
@@ -128,7 +129,7 @@ async function main() {
   log(`bandwidth 1 thread ${pr.bandwidthGBs[1].toFixed(1)} GB/s, 2 threads ${pr.bandwidthGBs[2].toFixed(1)} GB/s`);
   const rows: Array<Awaited<ReturnType<typeof runCase>>[number]> = [];
   for (const c of CASES) {
-    if (only && !`${c.quant}-${c.matmul}`.includes(only)) continue;
+    if (only && !`${c.quant}-${c.matmul}${c.ternaryTables ? `-${c.ternaryTables}` : ''}`.includes(only)) continue;
     rows.push(...(await runCase(c, flavor)));
   }
   const pr2 = await probe(flavor);
