@@ -148,9 +148,10 @@ for (const flavor of FLAVORS) {
           const y = h.alloc(4 * M);
           if (kind === 'lut') {
             // the two-level layout has no exact f32-table path (its sub-blocks combine in integers)
-            // int8 tables: NMSE over these 64 outputs is 1e-5 to 4e-5 typically; ternary's tail
-            // reaches 7e-5 in 60 runs (and once past 1e-4), hence its looser bound
-            const i8Bound = bits === 8 ? 2e-4 : 1e-4;
+            // int8 tables: NMSE over these 64 outputs is 1e-5 to 4e-5 typically, but with only 64
+            // rows its tail is long: over 80 draws per type the largest were 4e-5 (Q2_K, Q4_K,
+            // Q4_1), 7.5e-5 (Q4_0), 9–10e-5 (Q3_K, TQ1_0, TQ2_0), and Q3_K once reached 1.04e-4
+            const i8Bound = 3e-4;
             const modes = asym === 2 ? [[TabMode.I8, i8Bound]] as const : [[TabMode.F32, 1e-6], [TabMode.I8, i8Bound]] as const;
             for (const [mode, bound] of modes) {
               const tab = h.alloc(h.k.lt_lut_table_bytes(K, 64, mode));
