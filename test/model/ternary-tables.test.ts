@@ -15,6 +15,7 @@ import { InvalidArgumentError } from '../../src/errors.ts';
 import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference } from '../reference/forward.ts';
 import { FLAVORS } from '../wasm/harness.ts';
+import { nmse } from './logits.ts';
 
 const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-terntab-'));
 afterAll(async () => rm(await tmp, { recursive: true, force: true }));
@@ -24,12 +25,6 @@ async function synth(argv: string[]) {
   await makeModel(parseArgs([...argv, '-o', out, '-q']));
   const bytes = new Uint8Array(await readFile(out));
   return { bytes, gguf: parseGGUF(bytes) };
-}
-
-function nmse(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) { num += (a[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-  return num / den;
 }
 
 const BITNET = ['--layers', '2', '--embd', '256', '--ff', '768', '--heads', '4', '--kv-heads', '2', '--head-dim', '64'];
