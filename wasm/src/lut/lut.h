@@ -33,8 +33,9 @@
  *                                                      (row r, sub-block 2i + s) at 2r + s
  *     [32 × f32 d][32 × f32 dmin]
  * Per row: Σ w·a = ½·d·Σ_j sc_j·(lookups of j) + 1.5·d·Σ_j sc_j·A_j − dmin·Σ_j mn_j·A_j
- * (A_j = the sub-block's activation sum); the pair order lets one i32 dot of i16 lanes
- * (pmaddwd) take two sub-blocks of four rows at once (kq_mm.c).
+ * (A_j = the sub-block's activation sum; kq_mm.c starts the lookups of j from a per-token
+ * constant C_j ≈ 3·A_j/ts instead of a pass of its own for the middle term); the pair order
+ * lets one i32 dot of i16 lanes (pmaddwd) take two sub-blocks of four rows at once (kq_mm.c).
  *
  * Ternary (bits = LT_TERN): the 2-plane layout with *balanced* planes: w = ½·d·(σ0 + σ1),
  * w = −1 → (−,−), 0 → (+,−), +1 → (+,+); planes are combined with weights (1, 1) and there is
