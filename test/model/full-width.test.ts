@@ -14,18 +14,14 @@
 //     int16 tables): the same 16 free-running greedy tokens, since the arithmetic is exact.
 // One flavor (relaxed) to keep the suite's time: the flavors share all code but the
 // instruction choice, which the narrowed tests cover for both.
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseGGUF, byteSourceFromBuffer } from '../../src/gguf/reader.ts';
+import { describe, expect, it } from 'vitest';
+import { byteSourceFromBuffer } from '../../src/gguf/reader.ts';
 import { loadLlamaModel } from '../../src/model/llama.ts';
-import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference } from '../reference/forward.ts';
 import { argmax, nmse } from './logits.ts';
+import { synthFiles } from './synth-files.ts';
 
-const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-fullwidth-'));
-afterAll(async () => rm(await tmp, { recursive: true, force: true }));
+const synth = synthFiles('lutra-fullwidth-');
 
 const CASES: Array<[string, string, boolean]> = [
   ['llama-3.2-1b', 'Q4_0', false],
@@ -37,10 +33,7 @@ const CASES: Array<[string, string, boolean]> = [
 
 describe('full-width synthetic models vs the float64 reference (relaxed, 1 layer)', () => {
   it.each(CASES)('%s %s', async (shape, type, exact) => {
-    const out = path.join(await tmp, `${shape}-${type}.gguf`);
-    await makeModel(parseArgs([shape, '--type', type, '--layers', '1', '-o', out, '-q']));
-    const bytes = new Uint8Array(await readFile(out));
-    const gguf = parseGGUF(bytes);
+    const { bytes, gguf } = await synth([shape, '--type', type, '--layers', '1']);
     const ref = loadReference(gguf, bytes);
     const model = await loadLlamaModel(gguf, byteSourceFromBuffer(bytes), { flavor: 'relaxed', contextLength: 64 });
     try {

@@ -10,26 +10,15 @@
 // TQ2_0 / TQ1_0 1.1e-13; 16 greedy tokens equal for TQ2_0 and TQ1_0; for the Llama shapes the greedy
 // tokens part after 0 (Q4_0) or 12 (Q2_K, Q4_K) steps: random std-0.02 weights give a 128256-way
 // near-tie whose top-2 gap is below the int8 activation quantization noise that llama.cpp has too.
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseGGUF, byteSourceFromBuffer } from '../../src/gguf/reader.ts';
+import { describe, expect, it } from 'vitest';
+import { byteSourceFromBuffer } from '../../src/gguf/reader.ts';
 import { loadLlamaModel } from '../../src/model/llama.ts';
-import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference } from '../reference/forward.ts';
 import { FLAVORS } from '../wasm/harness.ts';
 import { argmax, nmse } from './logits.ts';
+import { synthFiles } from './synth-files.ts';
 
-const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-qsynth-'));
-afterAll(async () => rm(await tmp, { recursive: true, force: true }));
-
-async function synth(argv: string[]) {
-  const out = path.join(await tmp, argv.join('_').replace(/[^\w.-]/g, '') + '.gguf');
-  await makeModel(parseArgs([...argv, '-o', out, '-q']));
-  const bytes = new Uint8Array(await readFile(out));
-  return { bytes, gguf: parseGGUF(bytes) };
-}
+const synth = synthFiles('lutra-qsynth-');
 
 const NARROW = ['--layers', '2', '--embd', '256', '--ff', '512'];
 const CASES: Array<[string, string[], string]> = [

@@ -4,28 +4,17 @@
 // (NMSE ~1e-13); 'int8' (the same activations, int8 tables, one lookup instead of two) stays within
 // NMSE 3e-3 of the reference (measured 1.3e-3) and really gives other logits; the engine report
 // names the tables.
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseGGUF, byteSourceFromBuffer } from '../../src/gguf/reader.ts';
+import { describe, expect, it } from 'vitest';
+import { byteSourceFromBuffer } from '../../src/gguf/reader.ts';
 import { loadLlamaModel } from '../../src/model/llama.ts';
 import { LocalEngine } from '../../src/engine/local-engine.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { makeModel, parseArgs } from '../../scripts/make-model.ts';
 import { loadReference } from '../reference/forward.ts';
 import { FLAVORS } from '../wasm/harness.ts';
 import { nmse } from './logits.ts';
+import { synthFiles } from './synth-files.ts';
 
-const tmp = mkdtemp(path.join(os.tmpdir(), 'lutra-terntab-'));
-afterAll(async () => rm(await tmp, { recursive: true, force: true }));
-
-async function synth(argv: string[]) {
-  const out = path.join(await tmp, argv.join('_').replace(/[^\w.-]/g, '') + '.gguf');
-  await makeModel(parseArgs([...argv, '-o', out, '-q']));
-  const bytes = new Uint8Array(await readFile(out));
-  return { bytes, gguf: parseGGUF(bytes) };
-}
+const synth = synthFiles('lutra-terntab-');
 
 const BITNET = ['--layers', '2', '--embd', '256', '--ff', '768', '--heads', '4', '--kv-heads', '2', '--head-dim', '64'];
 const CASES: Array<[string, string[]]> = [
