@@ -202,6 +202,7 @@ export class LocalEngine implements Engine {
       tensorTypes,
       kernels,
       kernelByTensor,
+      kernelCalibration: model.kernelCalibration.map((c) => ({ type: ggmlTypeName(c.type), K: c.K, lutMs: c.lutMs, madMs: c.madMs, kernel: c.kind })),
       flavor: this.flavor,
       threads: this.threads?.threads ?? 1,
       threadNote: this.threads?.note ?? 'one thread',

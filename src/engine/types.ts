@@ -117,6 +117,11 @@ export interface EngineReport {
   kernels: Record<string, number>;
   /** The kernel of every weight, by tensor name. */
   kernelByTensor: Record<string, string>;
+  /**
+   * The 4-bit weight types whose kernel was timed at load on this browser (LUT vs multiply-add,
+   * median ms of one GEMV of a sample weight at that row length), and the kernel taken.
+   */
+  kernelCalibration: Array<{ type: string; K: number; lutMs: number; madMs: number; kernel: 'lut' | 'mad' }>;
   flavor: SimdFlavor;
   threads: number;
   /** Why lutra runs with fewer threads than the machine has, if it does. */

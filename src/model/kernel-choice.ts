@@ -28,7 +28,9 @@ export const REPACK_INFO: Readonly<Record<number, { bits: number; G: number; asy
 };
 
 /**
- * LUT or multiply-add, per type and wasm flavor: the one table of this choice. From
+ * LUT or multiply-add, per type and wasm flavor: the one table of this choice. For the 4-bit
+ * types (CALIBRATED_TYPES) loading times both kernels on this browser and takes the faster
+ * (kernel-calibration.ts); the table is their answer on Chromium and the fallback. From
  * bench/results/kernels.md (best-of-15, one thread): LUT ÷ MAD time is 0.48–0.64 at 2 bits,
  * 0.59–0.72 at 3 bits, 0.72–0.88 ternary (relaxed), 0.34–0.46 at 1–3 bits and ternary
  * (simd128): LUT. At 4 bits the relaxed flavor is at parity for GEMV (0.83–1.14) and MAD wins
@@ -79,12 +81,17 @@ export function canDequantize(type: number): boolean {
   return QUANT_CODECS.has(type);
 }
 
-/** The kernel for a weight of this type and shape ([ne0 = K, ne1 = M]); undefined if none can run it. */
-export function chooseKernel(type: number, K: number, M: number, flavor: SimdFlavor, prefer: 'auto' | 'lut' | 'mad' = 'auto'): KernelKind | undefined {
+/**
+ * The kernel for a weight of this type and shape ([ne0 = K, ne1 = M]); undefined if none can run
+ * it. `measured`: the kernel timed faster on this browser for the type (kernel-calibration.ts),
+ * which 'auto' takes over the table.
+ */
+export function chooseKernel(type: number, K: number, M: number, flavor: SimdFlavor, prefer: 'auto' | 'lut' | 'mad' = 'auto',
+    measured?: 'lut' | 'mad'): KernelKind | undefined {
   if (type === GGMLType.F32) return 'f32';
   if (type === GGMLType.F16) return 'f16';
   if (type === GGMLType.Q8_0) return 'q8_0';
-  const pref = KERNEL_BY_TYPE[type] && prefer !== 'auto' ? prefer : KERNEL_BY_TYPE[type]?.[flavor];
+  const pref = KERNEL_BY_TYPE[type] && prefer !== 'auto' ? prefer : measured ?? KERNEL_BY_TYPE[type]?.[flavor];
   if (pref === 'lut' && lutBytes(type, M, K)) return 'lut';
   if (pref === 'mad' && madBytes(type, M, K)) return 'mad';
   // the other repacked layout when the preferred one does not take the shape
@@ -105,15 +112,21 @@ export function kernelBytes(kind: KernelKind, t: GGUFTensorInfo, K: number, M: n
   }
 }
 
-/** Placed bytes for planning, independent of the flavor (the larger of the two choices). */
+/** Placed bytes for planning, independent of the flavor and of a load-time measurement (the larger of the choices). */
 export function plannedBytes(t: GGUFTensorInfo, K: number, M: number): number {
   let best = 0;
   for (const flavor of ['relaxed', 'simd128'] as const) {
-    const kind = chooseKernel(t.type, K, M, flavor);
-    if (kind) best = Math.max(best, kernelBytes(kind, t, K, M));
+    for (const measured of [undefined, 'lut', 'mad'] as const) {
+      if (measured && !CALIBRATED_TYPES.has(t.type)) continue;
+      const kind = chooseKernel(t.type, K, M, flavor, 'auto', measured);
+      if (kind) best = Math.max(best, kernelBytes(kind, t, K, M));
+    }
   }
   return best || t.byteSize;
 }
+
+/** The 4-bit types whose kernel kernel-calibration.ts times at load: both layouts take them, neither is clearly faster. */
+export const CALIBRATED_TYPES: ReadonlySet<number> = new Set([GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K]);
 
 /** Whether the GGUF bytes pass through a staging buffer (repacked or dequantized at load). */
 export function isStaged(kind: KernelKind): boolean {

@@ -25,6 +25,7 @@ import { lutraExports, ptr, Status, statusName, type LutraExports } from '../was
 import { archGraph, llamaConfigFromGGUF, type LlamaConfig } from './config.ts';
 import { bindLlamaTensors, type TensorBinding } from './tensors.ts';
 import { chooseKernel, isStaged, kernelBytes, LT_KIND, type KernelKind } from './kernel-choice.ts';
+import { calibrateKernel, isCalibrated, type KernelCalibration } from './kernel-calibration.ts';
 import { dequantize, quantize } from '../quant/index.ts';
 import { GGMLType } from '../gguf/ggml-types.ts';
 
@@ -83,6 +84,8 @@ export interface LlamaModel {
   readonly kernels: KernelInstance;
   /** The kernel each weight runs on, by tensor name (src/model/kernel-choice.ts). */
   readonly kernelChoice: Record<string, KernelKind>;
+  /** The 4-bit kernels timed at load on this browser (kernel-calibration.ts); empty when matmul was forced. */
+  readonly kernelCalibration: readonly KernelCalibration[];
   /** The tables ternary LUT weights use (LoadLlamaOptions.ternaryTables). */
   readonly ternaryTables: TernaryTables;
   /**
@@ -199,10 +202,23 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
   // of a split model) concurrently with the others.
   const jobs: Job[] = [];
   const choiceFlavor: SimdFlavor = options.flavor ?? flavor ?? detectFlavor();
+  // 4-bit weights run on whichever of LUT and MAD was timed faster on this browser, unless forced
+  const kernelCalibration: KernelCalibration[] = [];
+  const measured = new Map<string, 'lut' | 'mad'>();
+  if ((options.matmul ?? 'auto') === 'auto') {
+    const samples = new Map<string, [number, number]>();
+    for (const b of bindings) if (isCalibrated(b.tensor.type, b.ne0, b.ne1)) samples.set(`${b.tensor.type}:${b.ne0}`, [b.tensor.type, b.ne0]);
+    for (const [key, [type, K]] of samples) {
+      const c = await calibrateKernel(choiceFlavor, type, K);
+      kernelCalibration.push(c);
+      measured.set(key, c.kind);
+    }
+    throwIfAborted(options.signal);
+  }
   const kernelChoice: Record<string, KernelKind> = {};
   for (const b of bindings) {
     const t = b.tensor;
-    const kind = chooseKernel(t.type, b.ne0, b.ne1, choiceFlavor, options.matmul);
+    const kind = chooseKernel(t.type, b.ne0, b.ne1, choiceFlavor, options.matmul, measured.get(`${t.type}:${b.ne0}`));
     if (!kind) {
       throw new UnsupportedModelError(`tensor '${t.name}' has type ${ggmlTypeName(t.type)}, which lutra cannot run`);
     }
@@ -319,6 +335,7 @@ export async function loadLlamaModel(gguf: GGUFFile, source: ByteSource, options
     flavor,
     kernels,
     kernelChoice,
+    kernelCalibration,
     ternaryTables,
     memoryBytes: kernels.memory.buffer.byteLength,
     forward(token: number, pos: number): Float32Array {
