@@ -71,5 +71,9 @@ export function describeReport(report: EngineReport): string {
 }
 
 export function describeMode(report: EngineReport): string {
-  return `${report.flavor === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'} · ${report.threads} thread${report.threads > 1 ? 's' : ''} · ${report.threadNote}`;
+  const kernels = Object.entries(report.kernels).map(([k, n]) => `${n}× ${k}`).join(', ');
+  // the 4-bit types whose kernel this browser timed at load (LUT vs multiply-add)
+  const timed = report.kernelCalibration.map((c) => `${c.type} at ${c.K}: LUT ${c.lutMs.toFixed(3)} / MAD ${c.madMs.toFixed(3)} ms → ${c.kernel}`).join('; ');
+  return `${report.flavor === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'} · ${report.threads} thread${report.threads > 1 ? 's' : ''} · ${report.threadNote}` +
+    ` · kernels: ${kernels}${timed ? ` (timed here: ${timed})` : ''}`;
 }
