@@ -81,11 +81,12 @@ describe.each(FLAVORS)('llama models from GGUF (%s)', (flavor) => {
       expect(text.startsWith(TINY_656K), text).toBe(true);
     });
 
-  it('stories260K.Q4_0 (repacked weights, F16 ffn_down, Q4_0 gate/up of 172 rows on the fallback) continues as llama.cpp does', async () => {
+  // 4-bit weights run on LUT or MAD as timed at load (kernel-calibration.ts): both must give llama.cpp's text
+  it.each(['lut', 'mad'] as const)('stories260K.Q4_0 (repacked weights on %s, F16 ffn_down, Q4_0 gate/up of 172 rows on the fallback) continues as llama.cpp does', async (matmul) => {
     const { src, gguf, tok } = await open('derived/stories260K.Q4_0.gguf');
-    const model = await loadLlamaModel(gguf, src, { flavor, contextLength: 256 });
+    const model = await loadLlamaModel(gguf, src, { flavor, contextLength: 256, matmul });
     const kinds = new Set(Object.values(model.kernelChoice));
-    expect(kinds.has(flavor === 'relaxed' ? 'mad' : 'lut')).toBe(true);
+    expect(kinds.has(matmul)).toBe(true);
     expect(model.kernelChoice['blk.0.ffn_gate.weight']).toBe('dequant-f32'); // 172 rows: no 16/32-row blocks
     const text = tok.decode(greedy(model, tok, 'Once upon a time', 32));
     const expected = ', there was a little girl named Lily. She loved to';
@@ -99,11 +100,14 @@ describe.each(FLAVORS)('llama models from GGUF (%s)', (flavor) => {
     ['derived/TinyStories-656K.Q5_1.gguf', 'there was a little girl named Lily. She had a toy '],
     ['derived/TinyStories-656K.IQ4_NL.gguf', 'there was a little girl named Lily. She loved to e'],
     ['derived/TinyStories-656K.Q4_K_M.gguf', 'there was a little girl named Lily. She loved to e'],
-  ])('%s continues "Once upon a time, " as llama.cpp does', async (file, expected) => {
+  ])('%s continues "Once upon a time, " as llama.cpp does (on LUT and on MAD for the repacked types)', async (file, expected) => {
     const { src, gguf, tok } = await open(file);
-    const model = await loadLlamaModel(gguf, src, { flavor });
-    const text = tok.decode(greedy(model, tok, 'Once upon a time, ', 24));
-    expect(text.startsWith(expected), text).toBe(true);
+    for (const matmul of ['lut', 'mad'] as const) {
+      const model = await loadLlamaModel(gguf, src, { flavor, matmul });
+      const text = tok.decode(greedy(model, tok, 'Once upon a time, ', 24));
+      expect(text.startsWith(expected), `${matmul}: ${text}`).toBe(true);
+      model.dispose();
+    }
   });
 
   it('refuses a type it cannot run (IQ2_XXS) with an error naming the tensor and its type', async () => {
