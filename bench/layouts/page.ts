@@ -7,7 +7,7 @@
  * of > 100 MB in all so every call reads from DRAM; every case runs once per round, 3 rounds of
  * 15 calls, the median of the round medians is kept. Results land in window.__layouts.
  */
-import { compileKernels, createSharedMemory, instantiateKernels } from '../../src/wasm/module.ts';
+import { scratchKernels } from '../../src/wasm/module.ts';
 import { lutExports } from '../../src/kernels/lut.ts';
 import type { SimdFlavor } from '../../src/wasm/flavor.ts';
 
@@ -29,22 +29,14 @@ const logBox = document.getElementById('log')!;
 const log = (s: string) => { logBox.textContent += s + '\n'; console.log(s); };
 
 async function runFlavor(flavor: SimdFlavor) {
-  const mem = createSharedMemory(256 << 20, 1 << 30);
-  const inst = await instantiateKernels(await compileKernels(flavor), mem);
-  const heap = ((inst.exports.__heap_base as WebAssembly.Global).value as number + 4095) & ~4095;
-  inst.setStack(heap, 1 << 20);
+  const inst = await scratchKernels(flavor, 256 << 20);
+  const { alloc, memory: mem } = inst;
   const k = lutExports(inst.exports);
-  let top = heap + (1 << 20);
-  const alloc = (n: number) => {
-    const p = (top + 63) & ~63; top = p + n;
-    const need = top - mem.buffer.byteLength; if (need > 0) mem.grow(Math.ceil(need / 65536));
-    return p;
-  };
   const times = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const [M, K] of SHAPES) {
       for (const c of CASES) {
-        top = heap + (1 << 20);
+        inst.reset();
         const wb = k.lt_lut_weight_bytes(c.bits, M, K, c.G, c.asym);
         if (!wb) continue;
         const W: number[] = [];
@@ -62,7 +54,7 @@ async function runFlavor(flavor: SimdFlavor) {
         const t: number[] = [];
         for (let r = 0; r < REPS; r++) {
           const t0 = performance.now();
-          for (const w of W) if (k.lt_lut_mm(w, c.bits, K, c.G, c.asym, c.bits === 8 ? 0 : 0, tab, c.mode, AGS, 1, 0, y, M, 0, M) !== 0) throw new Error(`${c.layout}: lt_lut_mm failed`);
+          for (const w of W) if (k.lt_lut_mm(w, c.bits, K, c.G, c.asym, 0, tab, c.mode, AGS, 1, 0, y, M, 0, M) !== 0) throw new Error(`${c.layout}: lt_lut_mm failed`);
           t.push((performance.now() - t0) / W.length);
         }
         const key = `${c.layout}|${M}|${K}|${wb}`;

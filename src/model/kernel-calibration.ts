@@ -15,12 +15,9 @@
  */
 import { quantize } from '../quant/index.ts';
 import type { SimdFlavor } from '../wasm/flavor.ts';
-import { compileKernels, createSharedMemory, instantiateKernels } from '../wasm/module.ts';
+import { scratchKernels } from '../wasm/module.ts';
 import { lutExports } from '../kernels/lut.ts';
 import { CALIBRATED_TYPES, lutBytes, madBytes } from './kernel-choice.ts';
-
-/** The types whose kernel is timed at load (both layouts take them, and neither is clearly faster). */
-export { CALIBRATED_TYPES } from './kernel-choice.ts';
 
 export interface KernelCalibration {
   type: number;
@@ -67,13 +64,8 @@ async function measure(flavor: SimdFlavor, type: number, K: number): Promise<Ker
   const M = rowsFor(K);
   const blocks = quantize(type, Float32Array.from({ length: M * K }, () => (Math.random() - 0.5) * 0.04));
   const wl = lutBytes(type, M, K), wm = madBytes(type, M, K);
-  const need = blocks.length + wl + wm + K * 4 * 4 + (4 << 20);
-  const memory = createSharedMemory((16 << 20) + need);
-  const inst = await instantiateKernels(await compileKernels(flavor), memory);
-  const heap = ((inst.exports.__heap_base as WebAssembly.Global).value as number + 4095) & ~4095;
-  inst.setStack(heap, 1 << 20);
-  let top = heap + (1 << 20);
-  const alloc = (n: number) => { const p = (top + 63) & ~63; top = p + n; return p; };
+  const inst = await scratchKernels(flavor, blocks.length + wl + wm + K * 4 * 4 + (1 << 20));
+  const { alloc, memory } = inst;
   const k = lutExports(inst.exports);
   const src = alloc(blocks.length), Wl = alloc(wl), Wm = alloc(wm), x = alloc(K * 4), y = alloc(M * 4);
   const ags = lutAgs(K);

@@ -67,3 +67,31 @@ export async function instantiateKernels(module: WebAssembly.Module, memory: Web
     },
   };
 }
+
+/** An instance on a memory of its own, with a bump allocator: for work beside a loaded model (kernel timing, benchmarks). */
+export interface ScratchKernels extends KernelInstance {
+  /** `bytes` at a 64-byte aligned address after the module's data and a 1 MiB stack; the memory grows as needed. */
+  alloc(bytes: number): number;
+  /** Free everything alloc gave out. */
+  reset(): void;
+}
+
+export async function scratchKernels(flavor: SimdFlavor, initialBytes: number): Promise<ScratchKernels> {
+  const memory = createSharedMemory((16 << 20) + initialBytes);
+  const inst = await instantiateKernels(await compileKernels(flavor), memory);
+  const heap = ((inst.exports.__heap_base as WebAssembly.Global).value as number + 4095) & ~4095;
+  inst.setStack(heap, 1 << 20);
+  const base = heap + (1 << 20);
+  let top = base;
+  return {
+    ...inst,
+    alloc(bytes) {
+      const p = (top + 63) & ~63;
+      top = p + bytes;
+      const need = top - memory.buffer.byteLength;
+      if (need > 0) memory.grow(Math.ceil(need / WASM_PAGE));
+      return p;
+    },
+    reset() { top = base; },
+  };
+}
