@@ -208,21 +208,9 @@ for (const flavor of FLAVORS) {
           for (let n = 0; n < 2; n++) expect(nmse(ym[n], ref[n])).toBeLessThan(5e-4);
         }
         const yt = lutRun(h, W, wt, xs, TabMode.TOKEN, K);
-        const f = Math.fround;
         xs.forEach((x, n) => {
-          let amax = 0;
-          for (const v of x) amax = Math.max(amax, Math.abs(v));
-          const inv = f(127 / amax), sa = f(amax / 127);
-          const qa = Array.from(x, (v) => Math.max(-127, Math.min(127, roundEven(f(v * inv)))));
-          for (let r = 0; r < M; r++) {
-            let acc = 0;
-            for (let gi = 0; gi < K / G; gi++) {
-              let dot = 0;
-              for (let k = gi * G; k < (gi + 1) * G; k++) dot += (wt.codes[r * K + k] - 1) * qa[k];
-              acc = f(acc + f(f(dot) * wt.d[r * (K / G) + gi]));
-            }
-            expect(yt[n][r]).toBe(f(acc * sa));
-          }
+          const want = perTokenRef(wt, M, K, G, 1, x);
+          for (let r = 0; r < M; r++) expect(yt[n][r]).toBe(want[r]);
         });
       });
     }
@@ -234,14 +222,10 @@ for (const flavor of FLAVORS) {
         const wt = { ...makeWeights(2, M, K, G, false, true), bits: 8 };
         const W = repack(h, wt, 'lut');
         const xs = [gauss(K), gauss(K)];
-        const f = Math.fround;
         // the reference quantizes each token's activations as build_tok_i8 does (BitNet b1.58's
         // definition), then multiplies in float64: what is left is the int8 rounding of the tables
         const ref = xs.map((x) => {
-          let amax = 0;
-          for (const v of x) amax = Math.max(amax, Math.abs(v));
-          const inv = f(127 / amax), sa = f(amax / 127);
-          const qa = Float32Array.from(x, (v) => Math.max(-127, Math.min(127, roundEven(f(v * inv)))));
+          const { qa, sa } = tokenInt8(x);
           return refMatmul(wt.w, M, K, [qa])[0].map((v) => v * sa);
         });
         // GEMM over both tokens (mpGEMM path), GEMV of the first: the same numbers
@@ -276,20 +260,8 @@ for (const flavor of FLAVORS) {
         const W = repack(h, wt, 'lut');
         const x = gauss(K);
         const yt = lutRun(h, W, wt, [x], TabMode.TOKEN, K)[0];
-        const f = Math.fround;
-        let amax = 0;
-        for (const v of x) amax = Math.max(amax, Math.abs(v));
-        const inv = f(127 / amax), sa = f(amax / 127);
-        const qa = Array.from(x, (v) => Math.max(-127, Math.min(127, roundEven(f(v * inv)))));
-        for (let r = 0; r < M; r++) {
-          let acc = 0;
-          for (let gi = 0; gi < K / G; gi++) {
-            let dot = 0;
-            for (let k = gi * G; k < (gi + 1) * G; k++) dot += (wt.codes[r * K + k] - zero) * qa[k];
-            acc = f(acc + f(f(dot) * wt.d[r * (K / G) + gi]));
-          }
-          expect(yt[r]).toBe(f(acc * sa));
-        }
+        const want = perTokenRef(wt, M, K, G, zero, x);
+        for (let r = 0; r < M; r++) expect(yt[r]).toBe(want[r]);
         // a half-integer zero point has no exact integer dot: refused
         const y = h.alloc(4 * M), tab = h.alloc(h.k.lt_lut_table_bytes(K, K, TabMode.TOKEN));
         expect(h.k.lt_lut_mm(W, bits, K, G, 0, zero + 0.5, tab, TabMode.TOKEN, K, 1, 0, y, M, 0, M)).toBe(-5);
@@ -319,6 +291,33 @@ for (const flavor of FLAVORS) {
       expect(h.k.lt_mad_mm(W, 2, K, 64, 0, 2, tab, 64, 1, 0, y, 64, 0, 24)).toBe(-3);
       expect(Array.from(h.f32(y, 64)).every((v) => v === 7)).toBe(true);
     });
+  });
+}
+
+/** A token's int8 activations as the kernels make them (tables.c build_tok / build_tok_i8): qa = roundeven(f32(x·f32(127/amax))) clamped to ±127, scale sa = f32(amax/127). */
+function tokenInt8(x: Float32Array): { qa: Float32Array; sa: number } {
+  const f = Math.fround;
+  let amax = 0;
+  for (const v of x) amax = Math.max(amax, Math.abs(v));
+  const inv = f(127 / amax);
+  return { qa: Float32Array.from(x, (v) => Math.max(-127, Math.min(127, roundEven(f(v * inv))))), sa: f(amax / 127) };
+}
+
+/**
+ * The per-token mode's result, computed as the kernel must (bit for bit): the exact integer dot
+ * Σ (code − zero)·qa per weight group, f32 products with the group scales summed in f32, times sa.
+ */
+function perTokenRef(wt: Weights, M: number, K: number, G: number, zero: number, x: Float32Array): number[] {
+  const f = Math.fround;
+  const { qa, sa } = tokenInt8(x);
+  return Array.from({ length: M }, (_, r) => {
+    let acc = 0;
+    for (let gi = 0; gi < K / G; gi++) {
+      let dot = 0;
+      for (let k = gi * G; k < (gi + 1) * G; k++) dot += (wt.codes[r * K + k] - zero) * qa[k];
+      acc = f(acc + f(f(dot) * wt.d[r * (K / G) + gi]));
+    }
+    return f(acc * sa);
   });
 }
 
