@@ -39,9 +39,8 @@ export interface LoadOptions {
   matmul?: 'auto' | 'lut' | 'mad';
   /**
    * Ternary weights (TQ1_0, TQ2_0: BitNet b1.58): 'exact' (default) computes BitNet's int8-activation
-   * matmul exactly (logit NMSE 2e-14 vs a float64 reference); 'int8' rounds its lookup tables to
-   * int8: ternary matmuls in 0.78–0.87 of the time with relaxed SIMD (0.79–0.82 with SIMD128), logit
-   * NMSE 1.3e-3 vs the reference on synthetic BitNet models (src/model/llama.ts TernaryTables).
+   * matmul exactly; 'int8' rounds its lookup tables to int8, faster at a small accuracy cost
+   * (figures in src/model/llama.ts TernaryTables).
    */
   ternaryTables?: 'exact' | 'int8';
   /** Enable test hooks (debugTerminateKernelWorker). */

@@ -67,10 +67,9 @@ export interface LoadLlamaOptions {
  *           the narrowed BitNet synthetic models (test/model/ternary-tables.test.ts);
  *   'int8':  the tables rounded to int8 with one scale per 64 activations (one lookup): logit
  *           NMSE 1.3e-3 vs the float64 reference on the same models (one matmul: ~3.5e-5 vs its
- *           int8-activation product, test/wasm/lut/lut.test.ts), for a modest speed gain: the
- *           ternary GEMVs take 0.78–0.87 of the exact tables' time with the relaxed-SIMD build
- *           and 0.79–0.82 with the SIMD128 build (2560×2560, 6912×2560, 2560×6912, one thread,
- *           Node 20, cold weights, 2026-11-23).
+ *           int8-activation product, test/wasm/lut/lut.test.ts), for a modest speed gain in
+ *           Chromium: ternary GEMVs 1.24–1.37× faster (bench/results/layouts.md), decode
+ *           1.23–1.39× (bench/results/e2e.md).
  */
 export type TernaryTables = 'exact' | 'int8';
 

@@ -118,9 +118,8 @@ int lt_model_set_arch(lt_model *m, int qkv_bias, int sub_norms, int ffn_act) {
 
 /* The LUT tables ternary weights are multiplied with: LT_TERN_TAB_EXACT (2, the default) is
  * BitNet b1.58's int8-activation product exactly (int16 tables, two lookups per index vector);
- * LT_TERN_TAB_I8 (3) rounds the tables of those activations to int8 (one lookup): ternary GEMVs
- * 13-22 % faster with relaxed SIMD, 18-21 % with SIMD128, logit NMSE ~1e-3 (src/model/llama.ts
- * TernaryTables). May be changed between forward calls. */
+ * LT_TERN_TAB_I8 (3) rounds the tables of those activations to int8 (one lookup): faster, logit
+ * NMSE ~1e-3 (figures in src/model/llama.ts TernaryTables). May be changed between forward calls. */
 LT_EXPORT(lt_model_set_ternary_tables)
 int lt_model_set_ternary_tables(lt_model *m, int mode) {
   if (!m || (mode != LT_TERN_TAB_EXACT && mode != LT_TERN_TAB_I8)) return lt_set_error(LT_ERR_ARG);
