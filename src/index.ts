@@ -13,17 +13,9 @@ import { WorkerEngine } from './client/worker-engine.ts';
 import { startEngineWorker } from './client/default-worker.ts';
 import { defineLutraChat } from './element/lutra-chat.ts';
 
-export type * from './engine/types.ts';
-export type { SamplerOptions } from './sampler/options.ts';
-export type { JsonSchema } from './structured/schema.ts';
-export type { ChatMessage } from './chat/template.ts';
-export type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from './api/openai.ts';
+export * from './api-common.ts';
 export { WorkerEngine } from './client/worker-engine.ts';
-export { LocalEngine } from './engine/local-engine.ts';
-export * from './errors.ts';
-export { huggingFaceUrl, type HuggingFaceFile } from './huggingface.ts';
 export { LutraChatElement } from './element/lutra-chat.ts';
-export { detectFlavor, supportsRelaxedSimd, supportsSimd128, type SimdFlavor } from './wasm/flavor.ts';
 
 /** An engine in a dedicated worker: the page's main thread never blocks. */
 export function createEngine(): WorkerEngine {
