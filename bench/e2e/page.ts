@@ -15,6 +15,7 @@ import { GGMLType, tensorByteSize } from '../../src/gguf/ggml-types.ts';
 import { chooseKernel, kernelBytes } from '../../src/model/kernel-choice.ts';
 import type { GGUFTensorInfo } from '../../src/gguf/types.ts';
 import { syntheticLlama, type SyntheticLlamaSpec } from '../../test/runtime/synthetic-llama.ts';
+import { median, pageLog } from '../lib/page.ts';
 
 declare global {
   interface Window { __e2eBench?: unknown; __e2eBenchError?: string }
@@ -24,9 +25,7 @@ const params = new URLSearchParams(location.search);
 const runs = Number(params.get('runs') ?? 3);
 const layers = Number(params.get('layers') ?? 4);
 const only = params.get('only');
-const logBox = document.getElementById('log')!;
-const log = (s: string) => { logBox.textContent += s + '\n'; console.log(s); };
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const log = pageLog();
 
 // real widths, `layers` layers, a 32000-token vocabulary (Llama 2's; Llama 3.2's 128256 would
 // make the output head a third of the model at 4 layers)

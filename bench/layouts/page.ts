@@ -10,6 +10,7 @@
 import { scratchKernels } from '../../src/wasm/module.ts';
 import { lutExports } from '../../src/kernels/lut.ts';
 import type { SimdFlavor } from '../../src/wasm/flavor.ts';
+import { median, pageLog } from '../lib/page.ts';
 
 declare global { interface Window { __layouts?: unknown; __layoutsError?: string } }
 
@@ -24,9 +25,7 @@ const CASES: Case[] = [
 ];
 const SHAPES: Array<[number, number]> = [[2048, 2048], [8192, 2048], [2048, 8192], [6912, 2560], [2560, 6912]];
 const ROUNDS = 3, REPS = 15, AGS = 64, POOL = 120e6;
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-const logBox = document.getElementById('log')!;
-const log = (s: string) => { logBox.textContent += s + '\n'; console.log(s); };
+const log = pageLog();
 
 async function runFlavor(flavor: SimdFlavor) {
   const inst = await scratchKernels(flavor, 256 << 20);

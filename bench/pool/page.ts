@@ -11,6 +11,7 @@ import { WorkerEngine } from '../../src/client/worker-engine.ts';
 import { startEngineWorker } from '../../src/client/default-worker.ts';
 import { detectFlavor } from '../../src/wasm/flavor.ts';
 import { syntheticLlama, type SyntheticLlamaSpec } from '../../test/runtime/synthetic-llama.ts';
+import { median, pageLog } from '../lib/page.ts';
 
 declare global {
   interface Window { __poolBench?: unknown; __poolBenchError?: string }
@@ -20,9 +21,7 @@ const params = new URLSearchParams(location.search);
 const runs = Number(params.get('runs') ?? 7);
 const tokens = Number(params.get('tokens') ?? 32);
 const quick = params.has('quick');
-const logBox = document.getElementById('log')!;
-const log = (s: string) => { logBox.textContent += s + '\n'; console.log(s); };
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const log = pageLog();
 
 export const BIG: SyntheticLlamaSpec = {
   nVocab: 32000, nEmbd: 2048, nLayer: 16, nHead: 32, nHeadKv: 4, nFf: 5632, contextLength: 2048, type: 8, seed: 1, vocab: true,

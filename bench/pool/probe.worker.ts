@@ -8,8 +8,8 @@
 import { compileKernels, createSharedMemory } from '../../src/wasm/module.ts';
 import { KernelPool } from '../../src/runtime/pool.ts';
 import type { SimdFlavor } from '../../src/wasm/flavor.ts';
+import { median } from '../lib/page.ts';
 
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 type Fn = (...a: number[]) => number;
 
 self.onmessage = async (e: MessageEvent<{ flavor: SimdFlavor; reps: number }>) => {
